@@ -1,0 +1,157 @@
+package query
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// group is one aggregation group's running state at the current step.
+type group struct {
+	seen        bool
+	value       float64 // sum, min, max or the running sum for avg
+	kahanC      float64
+	mean        float64 // avg's incremental mean, once the sum overflowed
+	incremental bool
+	count       float64
+}
+
+func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
+	switch e.Op {
+	case parser.SUM, parser.AVG, parser.MIN, parser.MAX, parser.COUNT, parser.GROUP:
+	default:
+		return nil, fmt.Errorf("aggregation %q is not supported yet", e.Op)
+	}
+	in, err := ev.eval(e.Expr)
+	if err != nil {
+		return nil, err
+	}
+	defer ev.release(in.numPoints())
+
+	// Series keep their labels across steps, so each one's group is fixed.
+	seriesGroup := make([]int, len(in))
+	var groupLabels []labels.Labels
+	var groupDropName []bool
+	byHash := make(map[uint64]int)
+	b := labels.NewBuilder(labels.EmptyLabels())
+	for i, s := range in {
+		lbls := groupingLabels(b, s.metric, e.Grouping, e.Without)
+		h := lbls.Hash()
+		g, ok := byHash[h]
+		if !ok {
+			g = len(groupLabels)
+			byHash[h] = g
+			groupLabels = append(groupLabels, lbls)
+			groupDropName = append(groupDropName, false)
+		}
+		groupDropName[g] = groupDropName[g] || s.dropName
+		seriesGroup[i] = g
+	}
+
+	out := make(evalMatrix, len(groupLabels))
+	for g := range out {
+		out[g] = evalSeries{metric: groupLabels[g], dropName: groupDropName[g]}
+	}
+	groups := make([]group, len(groupLabels))
+	c := newCursor(in)
+	for step := 0; step < ev.steps; step++ {
+		if err := ev.checkCtx(); err != nil {
+			return nil, err
+		}
+		ts := ev.stepTime(step)
+		clear(groups)
+		for _, smp := range c.at(ts) {
+			accumulate(e.Op, &groups[seriesGroup[smp.series]], smp.f)
+		}
+		for g := range groups {
+			if !groups[g].seen {
+				continue
+			}
+			out[g].points = append(out[g].points, FPoint{T: ts, F: groups[g].result(e.Op)})
+			if err := ev.grow(1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res := out[:0]
+	for _, s := range out {
+		if len(s.points) > 0 {
+			res = append(res, s)
+		}
+	}
+	return res, nil
+}
+
+// groupingLabels returns the labels of the group a series with metric
+// falls in: only the by() labels, or all but the without() labels and the
+// metric name.
+func groupingLabels(b *labels.Builder, metric labels.Labels, grouping []string, without bool) labels.Labels {
+	if !without && len(grouping) == 0 {
+		return labels.EmptyLabels()
+	}
+	b.Reset(metric)
+	if without {
+		b.Del(grouping...)
+		b.Del(labels.MetricName)
+	} else {
+		b.Keep(grouping...)
+	}
+	return b.Labels()
+}
+
+func accumulate(op parser.ItemType, g *group, f float64) {
+	if !g.seen {
+		*g = group{seen: true, value: f, mean: f, count: 1}
+		if op == parser.GROUP {
+			g.value = 1
+		}
+		return
+	}
+	switch op {
+	case parser.SUM:
+		g.value, g.kahanC = kahanInc(f, g.value, g.kahanC)
+	case parser.AVG:
+		// Direct mean with Kahan summation is the more accurate; fall back
+		// to an incremental mean only once the sum would overflow.
+		g.count++
+		if !g.incremental {
+			s, c := kahanInc(f, g.value, g.kahanC)
+			if !math.IsInf(s, 0) {
+				g.value, g.kahanC = s, c
+				return
+			}
+			g.incremental = true
+			g.mean = g.value / (g.count - 1)
+			g.kahanC /= g.count - 1
+		}
+		q := (g.count - 1) / g.count
+		g.mean, g.kahanC = kahanInc(f/g.count, q*g.mean, q*g.kahanC)
+	case parser.MIN:
+		if g.value > f || math.IsNaN(g.value) {
+			g.value = f
+		}
+	case parser.MAX:
+		if g.value < f || math.IsNaN(g.value) {
+			g.value = f
+		}
+	case parser.COUNT:
+		g.count++
+	}
+}
+
+func (g *group) result(op parser.ItemType) float64 {
+	switch op {
+	case parser.SUM:
+		return g.value + g.kahanC
+	case parser.AVG:
+		if g.incremental {
+			return g.mean + g.kahanC
+		}
+		return g.value/g.count + g.kahanC/g.count
+	case parser.COUNT:
+		return g.count
+	}
+	return g.value
+}

@@ -1,0 +1,18 @@
+// Package query is Argus's PromQL engine. It evaluates the abstract syntax
+// tree produced by the Prometheus parser (promql/parser) against any storage
+// that satisfies Queryable, with Prometheus's semantics: lookback and
+// staleness for instant selectors, left-open ranges for range selectors,
+// Prometheus's extrapolation for rate-like functions, vector matching for
+// binary operators, and the same error messages.
+//
+// Every expression is evaluated over all steps of a query at once: a node
+// returns one series per output label set, holding a point for each step
+// where it has a value. Selectors and range functions therefore walk each
+// stored series exactly once for a whole range query, while operators and
+// aggregations, which combine series, work step by step over those results.
+// An instant query is a range query with one step.
+//
+// The engine owns the per-query limits (samples held in memory, timeout,
+// cancellation) and the concurrency gate; storage access goes through the
+// small Queryable interface declared here.
+package query

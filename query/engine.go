@@ -1,0 +1,186 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/argusmon/argus/storage"
+)
+
+// Queryable is what the engine needs from storage; *tsdb.DB satisfies it.
+type Queryable interface {
+	Querier(mint, maxt int64) (storage.Querier, error)
+}
+
+// defaultLookbackDelta is Prometheus's --query.lookback-delta default.
+const defaultLookbackDelta = 5 * time.Minute
+
+// EngineOpts configures an Engine. The zero value is usable: no sample
+// limit, no timeout, a 5m lookback delta and no concurrency limit.
+type EngineOpts struct {
+	// Logger receives engine logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the engine's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// MaxSamples bounds the samples one query may hold in memory at once;
+	// 0 or less means no limit.
+	MaxSamples int
+	// Timeout bounds one query's execution; 0 means no timeout beyond the
+	// caller's context.
+	Timeout time.Duration
+	// LookbackDelta is how far back an instant selector looks for a sample;
+	// 0 means 5m.
+	LookbackDelta time.Duration
+	// MaxConcurrent bounds the queries executing at once; excess queries
+	// wait their turn (honouring their context). 0 or less means no limit.
+	MaxConcurrent int
+	// NoStepSubqueryIntervalFn gives the evaluation interval, in
+	// milliseconds, of a subquery written without a step, from its range in
+	// milliseconds. Nil means one minute, Prometheus's default
+	// evaluation_interval.
+	NoStepSubqueryIntervalFn func(rangeMillis int64) int64
+	// EnableExperimentalFunctions lets the parser accept functions and
+	// aggregations Prometheus marks experimental.
+	EnableExperimentalFunctions bool
+	// EnableDelayedNameRemoval removes the metric name at the end of
+	// evaluation instead of at each operation that invalidates it, as
+	// Prometheus's promql-delayed-name-removal feature does.
+	EnableDelayedNameRemoval bool
+}
+
+// Engine parses and evaluates PromQL queries. It is safe for concurrent use.
+type Engine struct {
+	logger                   *slog.Logger
+	parser                   parser.Parser
+	maxSamples               int
+	timeout                  time.Duration
+	lookbackDelta            time.Duration
+	noStepSubqueryIntervalFn func(int64) int64
+	delayedNameRemoval       bool
+	gate                     chan struct{} // nil when concurrency is unlimited
+	metrics                  *engineMetrics
+}
+
+// NewEngine returns an Engine configured by o.
+func NewEngine(o EngineOpts) *Engine {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	lookback := o.LookbackDelta
+	if lookback <= 0 {
+		lookback = defaultLookbackDelta
+	}
+	maxSamples := o.MaxSamples
+	if maxSamples <= 0 {
+		maxSamples = int(^uint(0) >> 1)
+	}
+	subqInterval := o.NoStepSubqueryIntervalFn
+	if subqInterval == nil {
+		subqInterval = func(int64) int64 { return time.Minute.Milliseconds() }
+	}
+	e := &Engine{
+		logger: logger,
+		parser: parser.NewParser(parser.Options{
+			EnableExperimentalFunctions: o.EnableExperimentalFunctions,
+		}),
+		maxSamples:               maxSamples,
+		timeout:                  o.Timeout,
+		lookbackDelta:            lookback,
+		noStepSubqueryIntervalFn: subqInterval,
+		delayedNameRemoval:       o.EnableDelayedNameRemoval,
+		metrics:                  newEngineMetrics(o.Registerer, logger),
+	}
+	if o.MaxConcurrent > 0 {
+		e.gate = make(chan struct{}, o.MaxConcurrent)
+		e.metrics.concurrentMax.Set(float64(o.MaxConcurrent))
+	} else {
+		e.metrics.concurrentMax.Set(-1)
+	}
+	return e
+}
+
+// NewInstantQuery returns a query evaluating qs at ts. Parse errors, and
+// errors in the query's duration expressions, are returned here.
+func (e *Engine) NewInstantQuery(_ context.Context, q Queryable, qs string, ts time.Time) (Query, error) {
+	return e.newQuery(q, qs, ts, ts, 0)
+}
+
+// NewRangeQuery returns a query evaluating qs at start, start+step, ... up
+// to end. Parse errors, a non-positive step, an end before start and an
+// expression that is not a scalar or instant vector are returned here.
+func (e *Engine) NewRangeQuery(_ context.Context, q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
+	if step <= 0 {
+		return nil, fmt.Errorf("range query step must be positive, got %s", step)
+	}
+	if end.Before(start) {
+		return nil, errors.New("range query end must not be before its start")
+	}
+	return e.newQuery(q, qs, start, end, step)
+}
+
+func (e *Engine) newQuery(q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
+	if q == nil {
+		return nil, errors.New("query needs a storage to read from, got nil")
+	}
+	expr, err := e.parser.ParseExpr(qs)
+	if err != nil {
+		return nil, err
+	}
+	if step > 0 {
+		if t := expr.Type(); t != parser.ValueTypeVector && t != parser.ValueTypeScalar {
+			return nil, fmt.Errorf("invalid expression type %q for range query, must be Scalar or instant Vector", parser.DocumentedType(t))
+		}
+	}
+	plan := &plan{
+		expr:     expr,
+		start:    start.UnixMilli(),
+		end:      end.UnixMilli(),
+		interval: step.Milliseconds(),
+		lookback: e.lookbackDelta.Milliseconds(),
+	}
+	if err := prepare(plan); err != nil {
+		return nil, err
+	}
+	return &query{engine: e, queryable: q, plan: plan}, nil
+}
+
+// acquire waits for a slot in the concurrency gate. The returned function
+// gives the slot back.
+func (e *Engine) acquire(ctx context.Context) (func(), error) {
+	if e.gate == nil {
+		return func() {}, nil
+	}
+	select {
+	case e.gate <- struct{}{}:
+		return func() { <-e.gate }, nil
+	default:
+	}
+	e.metrics.queued.Inc()
+	e.metrics.waiting.Inc()
+	defer e.metrics.waiting.Dec()
+	select {
+	case e.gate <- struct{}{}:
+		return func() { <-e.gate }, nil
+	case <-ctx.Done():
+		return nil, contextErr(ctx.Err(), envQueueing)
+	}
+}
+
+// contextErr turns a context's error into the engine's error types.
+func contextErr(err error, env string) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return ErrQueryTimeout(env)
+	case errors.Is(err, context.Canceled):
+		return ErrQueryCanceled(env)
+	default:
+		return err
+	}
+}

@@ -1,0 +1,14 @@
+package query_test
+
+import (
+	"testing"
+
+	"github.com/argusmon/argus/query"
+	"github.com/argusmon/argus/query/promqltest"
+)
+
+func TestScripts(t *testing.T) {
+	promqltest.RunFiles(t, "testdata/*.test", func() *query.Engine {
+		return query.NewEngine(query.EngineOpts{MaxSamples: 50000})
+	})
+}
