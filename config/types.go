@@ -54,6 +54,9 @@ type GlobalConfig struct {
 	AlwaysScrapeClassicHistograms  bool             `yaml:"always_scrape_classic_histograms,omitempty"`
 	ConvertClassicHistogramsToNHCB bool             `yaml:"convert_classic_histograms_to_nhcb,omitempty"`
 	ExtraScrapeMetrics             bool             `yaml:"extra_scrape_metrics,omitempty"`
+	// ScrapeNativeHistograms is nil when unset so that jobs can tell "not
+	// configured" from "disabled".
+	ScrapeNativeHistograms *bool `yaml:"scrape_native_histograms,omitempty"`
 }
 
 // StaticConfig is one entry of static_configs: a group of targets sharing labels.
@@ -84,7 +87,22 @@ type ScrapeConfig struct {
 	LabelValueLengthLimit    uint             `yaml:"label_value_length_limit,omitempty"`
 	KeepDroppedTargets       uint             `yaml:"keep_dropped_targets,omitempty"`
 
+	// The fields below inherit the global value when unset; the pointers
+	// distinguish "unset" from "false".
+	ScrapeNativeHistograms         *bool   `yaml:"scrape_native_histograms,omitempty"`
+	AlwaysScrapeClassicHistograms  *bool   `yaml:"always_scrape_classic_histograms,omitempty"`
+	ConvertClassicHistogramsToNHCB *bool   `yaml:"convert_classic_histograms_to_nhcb,omitempty"`
+	ExtraScrapeMetrics             *bool   `yaml:"extra_scrape_metrics,omitempty"`
+	ScrapeFailureLogFile           string  `yaml:"scrape_failure_log_file,omitempty"`
+	NativeHistogramBucketLimit     uint    `yaml:"native_histogram_bucket_limit,omitempty"`
+	NativeHistogramMinBucketFactor float64 `yaml:"native_histogram_min_bucket_factor,omitempty"`
+	MetricNameValidationScheme     string  `yaml:"metric_name_validation_scheme,omitempty"`
+	MetricNameEscapingScheme       string  `yaml:"metric_name_escaping_scheme,omitempty"`
+
 	StaticConfigs        []*StaticConfig   `yaml:"static_configs,omitempty"`
+	FileSDConfigs        []*FileSDConfig   `yaml:"file_sd_configs,omitempty"`
+	HTTPSDConfigs        []*HTTPSDConfig   `yaml:"http_sd_configs,omitempty"`
+	DNSSDConfigs         []*DNSSDConfig    `yaml:"dns_sd_configs,omitempty"`
 	RelabelConfigs       []*relabel.Config `yaml:"relabel_configs,omitempty"`
 	MetricRelabelConfigs []*relabel.Config `yaml:"metric_relabel_configs,omitempty"`
 
@@ -104,6 +122,9 @@ type AlertmanagerConfig struct {
 	Timeout             model.Duration    `yaml:"timeout,omitempty"`
 	APIVersion          string            `yaml:"api_version"`
 	StaticConfigs       []*StaticConfig   `yaml:"static_configs,omitempty"`
+	FileSDConfigs       []*FileSDConfig   `yaml:"file_sd_configs,omitempty"`
+	HTTPSDConfigs       []*HTTPSDConfig   `yaml:"http_sd_configs,omitempty"`
+	DNSSDConfigs        []*DNSSDConfig    `yaml:"dns_sd_configs,omitempty"`
 	RelabelConfigs      []*relabel.Config `yaml:"relabel_configs,omitempty"`
 	AlertRelabelConfigs []*relabel.Config `yaml:"alert_relabel_configs,omitempty"`
 
@@ -120,14 +141,19 @@ type StorageConfig struct {
 type TSDBConfig struct {
 	// OutOfOrderTimeWindow is how far behind the newest sample of the head an
 	// out-of-order sample may be and still be accepted.
-	OutOfOrderTimeWindow model.Duration       `yaml:"out_of_order_time_window,omitempty"`
-	Retention            *TSDBRetentionConfig `yaml:"retention,omitempty"`
+	OutOfOrderTimeWindow model.Duration `yaml:"out_of_order_time_window,omitempty"`
+	// StaleSeriesCompactionThreshold is the fraction (0-1) of stale series in
+	// the head above which they are compacted away early; 0 disables it.
+	StaleSeriesCompactionThreshold float64              `yaml:"stale_series_compaction_threshold,omitempty"`
+	Retention                      *TSDBRetentionConfig `yaml:"retention,omitempty"`
 }
 
 // TSDBRetentionConfig is retention set in the config file; it overrides the flags.
 type TSDBRetentionConfig struct {
 	Time model.Duration   `yaml:"time,omitempty"`
 	Size units.Base2Bytes `yaml:"size,omitempty"`
+	// Percentage is the share of the disk the blocks may use, 0-100.
+	Percentage float64 `yaml:"percentage,omitempty"`
 }
 
 // ExemplarsConfig configures exemplar storage.
@@ -149,14 +175,22 @@ type TracingConfig struct {
 
 // OTLPConfig is parsed for compatibility.
 type OTLPConfig struct {
-	PromoteResourceAttributes         []string `yaml:"promote_resource_attributes,omitempty"`
-	TranslationStrategy               string   `yaml:"translation_strategy,omitempty"`
-	KeepIdentifyingResourceAttributes bool     `yaml:"keep_identifying_resource_attributes,omitempty"`
+	PromoteAllResourceAttributes         bool     `yaml:"promote_all_resource_attributes,omitempty"`
+	PromoteResourceAttributes            []string `yaml:"promote_resource_attributes,omitempty"`
+	IgnoreResourceAttributes             []string `yaml:"ignore_resource_attributes,omitempty"`
+	TranslationStrategy                  string   `yaml:"translation_strategy,omitempty"`
+	KeepIdentifyingResourceAttributes    bool     `yaml:"keep_identifying_resource_attributes,omitempty"`
+	ConvertHistogramsToNHCB              bool     `yaml:"convert_histograms_to_nhcb,omitempty"`
+	PromoteScopeMetadata                 bool     `yaml:"promote_scope_metadata,omitempty"`
+	LabelNameUnderscoreSanitization      bool     `yaml:"label_name_underscore_sanitization,omitempty"`
+	LabelNamePreserveMultipleUnderscores bool     `yaml:"label_name_preserve_multiple_underscores,omitempty"`
 }
 
 // RuntimeConfig holds Go runtime settings.
 type RuntimeConfig struct {
 	GoGC int `yaml:"gogc,omitempty"`
+	// LogLevel is one of debug, info, warn, error.
+	LogLevel string `yaml:"log_level,omitempty"`
 }
 
 // RemoteWriteConfig configures one remote-write destination.
@@ -170,6 +204,8 @@ type RemoteWriteConfig struct {
 	SendNativeHistograms bool              `yaml:"send_native_histograms,omitempty"`
 	RoundRobinDNS        bool              `yaml:"round_robin_dns,omitempty"`
 	ProtobufMessage      string            `yaml:"protobuf_message,omitempty"`
+	FailedRequestLogging bool              `yaml:"failed_request_logging,omitempty"`
+	ConvertNHCBToClassic bool              `yaml:"convert_nhcb_to_classic,omitempty"`
 
 	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
 	QueueConfig      QueueConfig                `yaml:"queue_config,omitempty"`
@@ -200,6 +236,7 @@ type MetadataConfig struct {
 type RemoteReadConfig struct {
 	URL                  *commoncfg.URL    `yaml:"url"`
 	RemoteTimeout        model.Duration    `yaml:"remote_timeout,omitempty"`
+	ChunkedReadLimit     uint64            `yaml:"chunked_read_limit,omitempty"`
 	Headers              map[string]string `yaml:"headers,omitempty"`
 	ReadRecent           bool              `yaml:"read_recent,omitempty"`
 	Name                 string            `yaml:"name,omitempty"`
@@ -207,4 +244,26 @@ type RemoteReadConfig struct {
 	FilterExternalLabels bool              `yaml:"filter_external_labels,omitempty"`
 
 	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
+}
+
+// FileSDConfig discovers targets from JSON or YAML files of target groups.
+type FileSDConfig struct {
+	Files           []string       `yaml:"files"`
+	RefreshInterval model.Duration `yaml:"refresh_interval,omitempty"`
+}
+
+// HTTPSDConfig discovers targets from an HTTP endpoint returning target groups.
+type HTTPSDConfig struct {
+	HTTPClientConfig commoncfg.HTTPClientConfig `yaml:",inline"`
+	RefreshInterval  model.Duration             `yaml:"refresh_interval,omitempty"`
+	URL              string                     `yaml:"url"`
+}
+
+// DNSSDConfig discovers targets from DNS records.
+type DNSSDConfig struct {
+	Names           []string       `yaml:"names"`
+	RefreshInterval model.Duration `yaml:"refresh_interval,omitempty"`
+	Type            string         `yaml:"type"`
+	// Port is used for A, AAAA, MX and NS records; SRV records carry their own.
+	Port int `yaml:"port"`
 }
