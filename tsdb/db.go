@@ -1,0 +1,155 @@
+package tsdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/wlog"
+)
+
+// Directory names inside the data directory, as Prometheus names them.
+const (
+	walDirName = "wal"
+	wblDirName = "wbl"
+)
+
+// Options configure a DB.
+type Options struct {
+	// OutOfOrderTimeWindow, in milliseconds, is how far behind the head's
+	// newest sample an out-of-order sample is still accepted. 0 disables
+	// out-of-order ingestion.
+	OutOfOrderTimeWindow int64
+	// Logger receives start-up and repair notices; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the self-metrics; nil registers none.
+	Registerer prometheus.Registerer
+}
+
+// DB is the database of one data directory.
+type DB struct {
+	dir     string
+	logger  *slog.Logger
+	metrics *metrics
+
+	series   *stripeSeries
+	postings *memPostings
+	lastRef  atomic.Uint64
+	numSer   atomic.Int64
+	oooWin   atomic.Int64
+	maxT     atomic.Int64 // newest in-order timestamp in the head
+
+	// commitMu serialises commits so that the order of records in the WAL
+	// is the order samples are applied in memory, which replay reproduces.
+	commitMu sync.Mutex
+	epoch    uint64
+	wal      *wlog.Writer
+	wbl      *wlog.Writer
+	closed   atomic.Bool
+
+	appenderPool sync.Pool
+}
+
+// Open opens the database in dir, creating it if needed. It replays the WAL
+// then the WBL, repairing a corrupt or torn tail of either (logged, counted
+// in argus_tsdb_wal_corruptions_total) rather than failing.
+func Open(dir string, opts *Options) (*DB, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db := &DB{
+		dir:      dir,
+		logger:   logger,
+		series:   newStripeSeries(),
+		postings: newMemPostings(),
+	}
+	db.oooWin.Store(max(opts.OutOfOrderTimeWindow, 0))
+	db.maxT.Store(math.MinInt64)
+	m, err := newMetrics(opts.Registerer, func() float64 { return float64(db.numSer.Load()) })
+	if err != nil {
+		return nil, fmt.Errorf("register tsdb metrics: %w", err)
+	}
+	db.metrics = m
+
+	rp := newReplayer(db)
+	walOpts := wlog.Options{Compress: true, Logger: logger}
+	if db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walOpts, rp.walRecord); err != nil {
+		return nil, fmt.Errorf("open WAL: %w", err)
+	}
+	if db.wbl, err = wlog.Open(filepath.Join(dir, wblDirName), walOpts, rp.wblRecord); err != nil {
+		db.wal.Close()
+		return nil, fmt.Errorf("open WBL: %w", err)
+	}
+	for _, w := range []*wlog.Writer{db.wal, db.wbl} {
+		if w.Repaired() != nil {
+			db.metrics.walCorruptions.Inc()
+		}
+	}
+	rp.report(logger)
+	return db, nil
+}
+
+// SetOutOfOrderTimeWindow changes the out-of-order time window (ms; 0
+// disables out-of-order ingestion) for appends from now on.
+func (db *DB) SetOutOfOrderTimeWindow(ms int64) { db.oooWin.Store(max(ms, 0)) }
+
+// Dir returns the data directory.
+func (db *DB) Dir() string { return db.dir }
+
+// Appender returns an appender for one batch of samples.
+func (db *DB) Appender(ctx context.Context) storage.Appender {
+	a, _ := db.appenderPool.Get().(*appender)
+	if a == nil {
+		a = &appender{db: db}
+	}
+	a.ctx = ctx
+	return a
+}
+
+// Querier returns a querier over the samples in [mint, maxt].
+func (db *DB) Querier(mint, maxt int64) (storage.Querier, error) {
+	if db.closed.Load() {
+		return nil, storage.ErrClosed
+	}
+	return &querier{db: db, mint: mint, maxt: maxt}, nil
+}
+
+// Close syncs and closes the logs. Appends committed before Close survive;
+// later commits fail with storage.ErrClosed.
+func (db *DB) Close() error {
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
+	if db.closed.Swap(true) {
+		return nil
+	}
+	return errors.Join(db.wal.Close(), db.wbl.Close())
+}
+
+// newRef hands out series references in increasing order.
+func (db *DB) newRef() storage.SeriesRef { return storage.SeriesRef(db.lastRef.Add(1)) }
+
+// bumpMaxT raises the head's newest timestamp to t.
+func (db *DB) bumpMaxT(t int64) {
+	for {
+		cur := db.maxT.Load()
+		if t <= cur || db.maxT.CompareAndSwap(cur, t) {
+			return
+		}
+	}
+}

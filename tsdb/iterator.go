@@ -1,0 +1,172 @@
+package tsdb
+
+import (
+	"math"
+	"sort"
+
+	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/chunkenc"
+)
+
+type chunkRef struct {
+	b          []byte
+	minT, maxT int64
+}
+
+// seriesIterator walks one series' samples in [mint, maxt], merging the
+// in-order chunks with the out-of-order samples (the in-order sample wins a
+// timestamp tie). It works on a snapshot taken by reset: cut chunks are
+// immutable and shared, the open chunk and the out-of-order samples are
+// copied, so appends after reset neither race with nor show in it. Chunks
+// are decoded lazily, one at a time.
+type seriesIterator struct {
+	chunks  []chunkRef
+	headBuf []byte
+	ooo     []sample
+	mint    int64
+	maxt    int64
+
+	ci     int // chunk being decoded, -1 before the first
+	active bool
+	cit    chunkenc.XORIterator
+	cOK    bool // ct, cv hold the next in-order sample
+	ct     int64
+	cv     float64
+	oi     int // next out-of-order sample
+
+	started, done      bool
+	fromChunk, fromOOO bool
+	t                  int64
+	v                  float64
+	err                error
+}
+
+func (it *seriesIterator) reset(s *memSeries, mint, maxt int64) {
+	it.chunks = it.chunks[:0]
+	it.ooo = it.ooo[:0]
+	s.mu.Lock()
+	for _, c := range s.full {
+		if c.maxT >= mint && c.minT <= maxt {
+			it.chunks = append(it.chunks, chunkRef{c.c.Bytes(), c.minT, c.maxT})
+		}
+	}
+	if h := s.head; h != nil && h.maxT >= mint && h.minT <= maxt {
+		it.headBuf = append(it.headBuf[:0], h.c.Bytes()...)
+		it.chunks = append(it.chunks, chunkRef{it.headBuf, h.minT, h.maxT})
+	}
+	if len(s.ooo) > 0 {
+		lo := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= mint })
+		hi := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t > maxt })
+		if lo < hi {
+			it.ooo = append(it.ooo, s.ooo[lo:hi]...)
+		}
+	}
+	s.mu.Unlock()
+	it.mint, it.maxt = mint, maxt
+	it.ci, it.active, it.cOK, it.oi = -1, false, false, 0
+	it.started, it.done, it.fromChunk, it.fromOOO = false, false, false, false
+	it.err = nil
+}
+
+// chunkSeek positions the in-order side at its first sample >= t.
+func (it *seriesIterator) chunkSeek(t int64) {
+	if it.cOK && it.ct >= t {
+		return
+	}
+	it.cOK = false
+	for {
+		if !it.active {
+			it.ci++
+			if it.ci >= len(it.chunks) {
+				return
+			}
+			if it.chunks[it.ci].maxT < t {
+				continue
+			}
+			it.cit.Reset(it.chunks[it.ci].b)
+			it.active = true
+		}
+		if it.cit.SeekTo(t) {
+			it.ct, it.cv = it.cit.At()
+			it.cOK = true
+			return
+		}
+		if err := it.cit.Err(); err != nil {
+			it.err = err
+			return
+		}
+		it.active = false
+	}
+}
+
+// pick makes the smaller of the two sides' next samples current.
+func (it *seriesIterator) pick() storage.ValueType {
+	if it.err != nil {
+		it.done = true
+		return storage.ValNone
+	}
+	cAvail := it.cOK && it.ct <= it.maxt
+	oAvail := it.oi < len(it.ooo)
+	switch {
+	case !cAvail && !oAvail:
+		it.done = true
+		return storage.ValNone
+	case cAvail && (!oAvail || it.ct <= it.ooo[it.oi].t):
+		it.t, it.v = it.ct, it.cv
+		it.fromChunk = true
+		it.fromOOO = oAvail && it.ooo[it.oi].t == it.ct
+	default:
+		it.t, it.v = it.ooo[it.oi].t, it.ooo[it.oi].v
+		it.fromChunk, it.fromOOO = false, true
+	}
+	return storage.ValFloat
+}
+
+// Next advances to the next sample.
+func (it *seriesIterator) Next() storage.ValueType {
+	if it.done {
+		return storage.ValNone
+	}
+	if !it.started {
+		it.started = true
+		it.chunkSeek(it.mint)
+		return it.pick()
+	}
+	if it.fromChunk {
+		if it.t == math.MaxInt64 {
+			it.cOK = false
+		} else {
+			it.chunkSeek(it.t + 1)
+		}
+	}
+	if it.fromOOO {
+		it.oi++
+	}
+	return it.pick()
+}
+
+// SeekTo advances to the first sample at or after t; it never moves back.
+func (it *seriesIterator) SeekTo(t int64) storage.ValueType {
+	if it.done {
+		return storage.ValNone
+	}
+	if it.started && it.t >= t {
+		return storage.ValFloat
+	}
+	it.started = true
+	t = max(t, it.mint)
+	it.chunkSeek(t)
+	for it.oi < len(it.ooo) && it.ooo[it.oi].t < t {
+		it.oi++
+	}
+	return it.pick()
+}
+
+// At returns the current sample.
+func (it *seriesIterator) At() (int64, float64) { return it.t, it.v }
+
+// AtT returns the current timestamp.
+func (it *seriesIterator) AtT() int64 { return it.t }
+
+// Err returns the chunk decoding error that ended the iteration, if any.
+func (it *seriesIterator) Err() error { return it.err }

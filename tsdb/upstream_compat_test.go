@@ -1,0 +1,118 @@
+//go:build upstreamcompat
+
+// These tests open Argus's data directory with Prometheus's own tsdb package
+// and the other way round. Prometheus's tsdb package pulls in many modules
+// (cloud SDKs via its config package) that go.mod does not otherwise need,
+// so they sit behind a build tag. Run them with:
+//
+//	go get github.com/prometheus/prometheus/tsdb@v0.316.0
+//	go test -tags upstreamcompat -run 'Upstream|ArgusReads' ./tsdb/
+//
+// (and revert go.mod/go.sum afterwards).
+
+package tsdb
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/util/compression"
+)
+
+// A data directory written by Argus opens in Prometheus with the same data,
+// and the other way round: the WAL is the only thing either needs.
+func TestUpstreamReadsArgusWAL(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir, &Options{OutOfOrderTimeWindow: 36_000_000})
+	want := map[string][]sample{}
+	for i := range 500 { // several chunks per series
+		ts := int64(1_700_000_000_000 + i*15_000)
+		v := float64(i) * 1.5
+		if i == 250 {
+			v = math.Float64frombits(value.StaleNaN)
+		}
+		commit(t, db, appendCase{up1, ts, v}, appendCase{rq1, ts, -v})
+		want[up1.String()] = append(want[up1.String()], sample{ts, v})
+		want[rq1.String()] = append(want[rq1.String()], sample{ts, -v})
+	}
+	// Out-of-order samples reach Prometheus through the WBL.
+	base := int64(1_700_000_000_000)
+	commit(t, db, appendCase{up2, base + 600_000, 6})
+	commit(t, db, appendCase{up2, base + 300_000, 3}, appendCase{up2, base + 100_000, 1})
+	want[up2.String()] = []sample{{base + 100_000, 1}, {base + 300_000, 3}, {base + 600_000, 6}}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := tsdb.DefaultOptions()
+	opts.OutOfOrderTimeWindow = 36_000_000
+	udb, err := tsdb.Open(dir, nil, nil, opts, nil)
+	if err != nil {
+		t.Fatalf("upstream open of an Argus directory: %v", err)
+	}
+	defer udb.Close()
+	q, err := udb.Querier(math.MinInt64, math.MaxInt64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	set := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
+	got := map[string][]sample{}
+	var it chunkenc.Iterator
+	for set.Next() {
+		s := set.At()
+		it = s.Iterator(it)
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			got[s.Labels().String()] = append(got[s.Labels().String()], sample{ts, v})
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+	}
+	if set.Err() != nil {
+		t.Fatal(set.Err())
+	}
+	assertData(t, want, got)
+}
+
+func TestArgusReadsUpstreamWAL(t *testing.T) {
+	for _, c := range []compression.Type{compression.None, compression.Snappy} {
+		t.Run(string(c), func(t *testing.T) {
+			dir := t.TempDir()
+			opts := tsdb.DefaultOptions()
+			opts.WALCompression = c
+			udb, err := tsdb.Open(dir, nil, nil, opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]sample{}
+			for i := range 300 {
+				ts := int64(1_700_000_000_000 + i*10_000)
+				app := udb.Appender(context.Background())
+				for _, l := range []labels.Labels{up1, up2, rq2} {
+					v := float64(i*len(l.String())) / 3
+					if _, err := app.Append(0, l, ts, v); err != nil {
+						t.Fatal(err)
+					}
+					want[l.String()] = append(want[l.String()], sample{ts, v})
+				}
+				if err := app.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := udb.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			db := openDB(t, dir, nil)
+			defer db.Close()
+			assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+		})
+	}
+}
