@@ -143,7 +143,7 @@ func TestLoadFileErrors(t *testing.T) {
 	}{
 		{"unknown_field.yml", []string{"unknown_field.yml:8:", "scrape_intervall", "scrape_configs[0]"}},
 		{"bad_duration.yml", []string{"bad_duration.yml:3:", "scrape_configs[0].scrape_interval", `"15 seconds"`}},
-		{"timeout_gt_interval.yml", []string{"timeout_gt_interval.yml:5:", `job "node"`, "scrape_timeout 20s is greater than scrape_interval 10s"}},
+		{"timeout_gt_interval.yml", []string{"timeout_gt_interval.yml:5:", `job "node"`, "scrape timeout greater than scrape interval", "(scrape_timeout 20s > scrape_interval 10s)"}},
 		{"duplicate_job.yml", []string{"duplicate_job.yml:6:", `multiple scrape configs with job name "node"`, "first at line 2"}},
 		{"bad_regex.yml", []string{"bad_regex.yml:6:", "relabel_configs[0].regex", "missing closing ]"}},
 		{"bad_target.yml", []string{"bad_target.yml:6:", `"http://localhost:9100/metrics" is not a valid target address`}},
@@ -184,7 +184,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown top-level", "global: {}\nscrape_cfgs: []\n", "bad.yml:2: field scrape_cfgs not found in the top level"},
 		{"unknown in tls_config", "scrape_configs:\n  - job_name: a\n    tls_config:\n      ca_fle: x\n", "bad.yml:4: field ca_fle not found in scrape_configs[0].tls_config"},
 		{"unknown in relabel", "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - actionn: drop\n", "bad.yml:4: field actionn not found in scrape_configs[0].relabel_configs[0]"},
-		{"global timeout", "global:\n  scrape_interval: 5s\n  scrape_timeout: 6s\n", "bad.yml:3: global scrape_timeout 6s is greater than scrape_interval 5s"},
+		{"global timeout", "global:\n  scrape_interval: 5s\n  scrape_timeout: 6s\n", "bad.yml:3: global scrape timeout greater than scrape interval (scrape_timeout 6s > scrape_interval 5s)"},
 		{"empty job name", "scrape_configs:\n  - job_name: \"\"\n", "bad.yml:2: job_name is empty"},
 		{"missing job name", "scrape_configs:\n  - scheme: https\n", "bad.yml:2: job_name is empty"},
 		{"null scrape config", "scrape_configs:\n  -\n", "bad.yml:2: empty or null scrape config"},

@@ -59,7 +59,7 @@ func (v *validator) config(c *Config, p pos) error {
 func (v *validator) global(g *GlobalConfig, p pos) error {
 	orDefault(&g.ScrapeInterval, DefaultScrapeInterval)
 	if g.ScrapeTimeout > g.ScrapeInterval {
-		return v.errorf(p.key("scrape_timeout"), "global scrape_timeout %s is greater than scrape_interval %s", g.ScrapeTimeout, g.ScrapeInterval)
+		return v.errorf(p.key("scrape_timeout"), "global scrape timeout greater than scrape interval (scrape_timeout %s > scrape_interval %s)", g.ScrapeTimeout, g.ScrapeInterval)
 	}
 	if g.ScrapeTimeout == 0 {
 		g.ScrapeTimeout = min(DefaultScrapeTimeout, g.ScrapeInterval)

@@ -54,7 +54,7 @@ func (v *validator) scrapeConfig(c *ScrapeConfig, g *GlobalConfig, p pos) error 
 
 	orDefault(&c.ScrapeInterval, g.ScrapeInterval)
 	if c.ScrapeTimeout > c.ScrapeInterval {
-		return v.errorf(p.key("scrape_timeout"), "%s: scrape_timeout %s is greater than scrape_interval %s", job, c.ScrapeTimeout, c.ScrapeInterval)
+		return v.errorf(p.key("scrape_timeout"), "scrape timeout greater than scrape interval for scrape config with %s (scrape_timeout %s > scrape_interval %s)", job, c.ScrapeTimeout, c.ScrapeInterval)
 	}
 	if c.ScrapeTimeout == 0 {
 		c.ScrapeTimeout = min(g.ScrapeTimeout, c.ScrapeInterval)

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+)
+
+// serverFlags are the server's command-line settings, under Prometheus's names.
+type serverFlags struct {
+	configFile string
+
+	tsdbPath      string
+	retentionTime model.Duration
+	retentionSize units.Base2Bytes
+
+	listenAddress             string
+	externalURL               string
+	enableLifecycle           bool
+	enableAdminAPI            bool
+	enableRemoteWriteReceiver bool
+
+	lookbackDelta  model.Duration
+	queryTimeout   model.Duration
+	maxConcurrency int
+	maxSamples     int
+
+	logLevel  string
+	logFormat string
+
+	features []string
+}
+
+func (f *serverFlags) register(app *kingpin.Application) {
+	app.Flag("config.file", "Argus/Prometheus configuration file path. Without it, Argus runs an embedded configuration that scrapes itself.").
+		StringVar(&f.configFile)
+
+	app.Flag("storage.tsdb.path", "Base path for metrics storage.").Default("data/").StringVar(&f.tsdbPath)
+	app.Flag("storage.tsdb.retention.time", "How long to retain samples in storage. Overridden by storage.tsdb.retention.time in the config file.").
+		Default("15d").SetValue(&f.retentionTime)
+	app.Flag("storage.tsdb.retention.size", "Maximum number of bytes that can be stored for blocks (units: B, KB, MB, GB, TB, PB, EB). 0 means no limit.").
+		Default("0").BytesVar(&f.retentionSize)
+
+	app.Flag("web.listen-address", "Address to listen on for UI, API, and telemetry.").Default("0.0.0.0:9090").StringVar(&f.listenAddress)
+	app.Flag("web.external-url", "The URL under which Argus is externally reachable (for example, if served via a reverse proxy).").
+		StringVar(&f.externalURL)
+	app.Flag("web.enable-lifecycle", "Enable shutdown and reload via HTTP request.").BoolVar(&f.enableLifecycle)
+	app.Flag("web.enable-admin-api", "Enable API endpoints for admin control actions.").BoolVar(&f.enableAdminAPI)
+	app.Flag("web.enable-remote-write-receiver", "Enable API endpoint accepting remote write requests.").BoolVar(&f.enableRemoteWriteReceiver)
+
+	app.Flag("query.lookback-delta", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.").
+		Default("5m").SetValue(&f.lookbackDelta)
+	app.Flag("query.timeout", "Maximum time a query may take before being aborted.").Default("2m").SetValue(&f.queryTimeout)
+	app.Flag("query.max-concurrency", "Maximum number of queries executed concurrently.").Default("20").IntVar(&f.maxConcurrency)
+	app.Flag("query.max-samples", "Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.").
+		Default("50000000").IntVar(&f.maxSamples)
+
+	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
+		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
+		Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
+
+	app.Flag("enable-feature", "Comma separated feature names to enable. Valid options: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers.").
+		StringsVar(&f.features)
+}
+
+// features are the --enable-feature switches Argus knows.
+type features struct {
+	experimentalFunctions  bool
+	delayedNameRemoval     bool
+	extendedRangeSelectors bool
+	binopFillModifiers     bool
+}
+
+// parseFeatures reads --enable-feature values (repeatable, comma
+// separated). Unknown names are returned for a warning, not an error, as
+// Prometheus does, so a command line from a newer Prometheus still starts.
+func parseFeatures(values []string) (features, []string) {
+	var fs features
+	var unknown []string
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			switch name = strings.TrimSpace(name); name {
+			case "promql-experimental-functions":
+				fs.experimentalFunctions = true
+			case "promql-delayed-name-removal":
+				fs.delayedNameRemoval = true
+			case "promql-extended-range-selectors":
+				fs.extendedRangeSelectors = true
+			case "promql-binop-fill-modifiers":
+				fs.binopFillModifiers = true
+			case "":
+			default:
+				unknown = append(unknown, name)
+			}
+		}
+	}
+	return fs, unknown
+}
+
+// parseExternalURL returns the URL Argus is reachable at, deriving it from the
+// listen address when the flag is empty, as Prometheus does.
+func parseExternalURL(flag, listenAddress string) (*url.URL, error) {
+	if flag == "" {
+		host, port, ok := strings.Cut(listenAddress, ":")
+		if !ok || host == "" || host == "0.0.0.0" {
+			host = "localhost"
+		}
+		flag = fmt.Sprintf("http://%s:%s/", host, port)
+	}
+	u, err := url.Parse(flag)
+	if err != nil {
+		return nil, fmt.Errorf("parse --web.external-url %q: %w", flag, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("--web.external-url %q: scheme must be http or https", flag)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
+func (f *serverFlags) validate() error {
+	if f.maxConcurrency < 1 {
+		return fmt.Errorf("--query.max-concurrency must be at least 1, got %d", f.maxConcurrency)
+	}
+	if f.maxSamples < 1 {
+		return fmt.Errorf("--query.max-samples must be at least 1, got %d", f.maxSamples)
+	}
+	if time.Duration(f.lookbackDelta) <= 0 {
+		return fmt.Errorf("--query.lookback-delta must be positive, got %s", f.lookbackDelta)
+	}
+	if time.Duration(f.queryTimeout) <= 0 {
+		return fmt.Errorf("--query.timeout must be positive, got %s", f.queryTimeout)
+	}
+	return nil
+}

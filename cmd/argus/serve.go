@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+
+	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/internal/logging"
+	"github.com/argusmon/argus/query"
+	"github.com/argusmon/argus/scrape"
+	"github.com/argusmon/argus/tsdb"
+	"github.com/argusmon/argus/web"
+)
+
+// serveMain runs the server until SIGTERM/SIGINT or /-/quit and returns the
+// exit code: 0 after a clean shutdown, 1 if start-up or shutdown failed.
+func serveMain(f *serverFlags, stderr io.Writer) int {
+	logger, err := logging.New(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "argus: %s\n", err)
+		return 2
+	}
+	if err := f.validate(); err != nil {
+		logger.Error("invalid command line", "err", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := newServer(f, logger).run(ctx); err != nil {
+		logger.Error("argus stopped with an error", "err", err)
+		return 1
+	}
+	logger.Info("see you next time!")
+	return 0
+}
+
+// server holds the running components and owns reloads.
+type server struct {
+	flags  *serverFlags
+	logger *slog.Logger
+
+	reg *prometheus.Registry
+
+	reloadMu        sync.Mutex
+	reloadOK        prometheus.Gauge
+	reloadTimestamp prometheus.Gauge
+	// evalInterval is the global evaluation_interval in ms, read by the
+	// engine for subqueries without a step; it changes on reload.
+	evalInterval atomic.Int64
+
+	storage *readyStorage
+	db      *tsdb.DB
+	scraper *scrape.Manager
+}
+
+func newServer(f *serverFlags, logger *slog.Logger) *server {
+	s := &server{
+		flags:   f,
+		logger:  logger,
+		reg:     prometheus.NewRegistry(),
+		storage: &readyStorage{},
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "argus_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		reloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "argus_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+	s.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("argus"),
+		s.reloadOK, s.reloadTimestamp,
+	)
+	return s
+}
+
+// loadConfig reads the config file, or the embedded default without one.
+func (s *server) loadConfig() (*config.Config, error) {
+	if s.flags.configFile == "" {
+		return config.Default(s.flags.listenAddress)
+	}
+	return config.LoadFile(s.flags.configFile)
+}
+
+func (s *server) run(ctx context.Context) error {
+	s.logger.Info("starting argus", "version", version.Info(), "build_context", version.BuildContext())
+	cfg, err := s.loadConfig()
+	if err != nil {
+		return fmt.Errorf("load configuration: %w", err)
+	}
+	s.logger.Info("loaded configuration", "file", cfgName(s.flags.configFile))
+	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
+
+	fs, unknown := parseFeatures(s.flags.features)
+	for _, u := range unknown {
+		s.logger.Warn("unknown option for --enable-feature", "option", u)
+	}
+	externalURL, err := parseExternalURL(s.flags.externalURL, s.flags.listenAddress)
+	if err != nil {
+		return err
+	}
+
+	engine := query.NewEngine(query.EngineOpts{
+		Logger:                      s.logger.With("component", "query engine"),
+		Registerer:                  s.reg,
+		MaxSamples:                  s.flags.maxSamples,
+		Timeout:                     time.Duration(s.flags.queryTimeout),
+		LookbackDelta:               time.Duration(s.flags.lookbackDelta),
+		MaxConcurrent:               s.flags.maxConcurrency,
+		NoStepSubqueryIntervalFn:    func(int64) int64 { return s.evalInterval.Load() },
+		EnableExperimentalFunctions: fs.experimentalFunctions,
+		EnableDelayedNameRemoval:    fs.delayedNameRemoval,
+	})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	webHandler := web.New(web.Options{
+		ListenAddress:             s.flags.listenAddress,
+		ExternalURL:               externalURL,
+		EnableLifecycle:           s.flags.enableLifecycle,
+		EnableAdminAPI:            s.flags.enableAdminAPI,
+		EnableRemoteWriteReceiver: s.flags.enableRemoteWriteReceiver,
+		Storage:                   s.storage,
+		QueryEngine:               engine,
+		Gatherer:                  s.reg,
+		Registerer:                s.reg,
+		Logger:                    s.logger.With("component", "web"),
+		Reload:                    func(context.Context) error { return s.reload() },
+		Quit:                      cancel,
+	})
+	webErr := make(chan error, 1)
+	go func() { webErr <- webHandler.Run(ctx) }()
+
+	// Storage opens after the listener so that /-/healthy answers while the
+	// WAL replays; /-/ready and the API answer 503 until it is done.
+	start := time.Now()
+	db, err := tsdb.Open(s.flags.tsdbPath, &tsdb.Options{
+		OutOfOrderTimeWindow: outOfOrderWindow(cfg),
+		Logger:               s.logger.With("component", "tsdb"),
+		Registerer:           s.reg,
+	})
+	if err != nil {
+		cancel()
+		<-webErr
+		return fmt.Errorf("open storage at %s: %w", s.flags.tsdbPath, err)
+	}
+	s.db = db
+	s.storage.set(db)
+	s.logger.Info("storage ready", "path", s.flags.tsdbPath, "duration", time.Since(start))
+
+	s.scraper = scrape.NewManager(scrape.Options{
+		Logger:     s.logger.With("component", "scrape manager"),
+		Registerer: s.reg,
+	}, db)
+	if err := s.scraper.ApplyConfig(cfg); err != nil {
+		s.logger.Error("applying scrape configuration", "err", err)
+	}
+	s.setReloadResult(true)
+	webHandler.SetReady(true)
+	s.logger.Info("server is ready to receive web requests")
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var runErr error
+loop:
+	for {
+		select {
+		case <-hup:
+			_ = s.reload() // Logged and counted inside; a bad file keeps the old config.
+		case err := <-webErr:
+			runErr = err
+			webErr = nil
+			break loop
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	return errors.Join(runErr, s.shutdown(cancel, webErr))
+}
+
+// shutdown stops scraping first (so the last stale markers are written),
+// then the web server, then closes storage, flushing the WAL.
+func (s *server) shutdown(cancel context.CancelFunc, webErr <-chan error) error {
+	s.logger.Info("shutting down")
+	s.scraper.Stop()
+	cancel()
+	var err error
+	if webErr != nil {
+		err = <-webErr
+	}
+	if cerr := s.db.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close storage: %w", cerr))
+	}
+	return err
+}
+
+// reload re-reads the configuration and applies it. A file that does not
+// load leaves every component on the running configuration.
+func (s *server) reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	start := time.Now()
+	cfg, err := s.loadConfig()
+	if err != nil {
+		s.setReloadResult(false)
+		s.logger.Error("error reloading config; keeping the running configuration", "file", cfgName(s.flags.configFile), "err", err)
+		return err
+	}
+	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
+	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
+	if err := s.scraper.ApplyConfig(cfg); err != nil {
+		s.setReloadResult(false)
+		s.logger.Error("error applying scrape config", "err", err)
+		return fmt.Errorf("apply scrape configuration: %w", err)
+	}
+	s.setReloadResult(true)
+	s.logger.Info("completed loading of configuration file", "file", cfgName(s.flags.configFile), "duration", time.Since(start))
+	return nil
+}
+
+func (s *server) setReloadResult(ok bool) {
+	if !ok {
+		s.reloadOK.Set(0)
+		return
+	}
+	s.reloadOK.Set(1)
+	s.reloadTimestamp.SetToCurrentTime()
+}
+
+func outOfOrderWindow(cfg *config.Config) int64 {
+	if cfg.StorageConfig.TSDBConfig == nil {
+		return 0
+	}
+	return time.Duration(cfg.StorageConfig.TSDBConfig.OutOfOrderTimeWindow).Milliseconds()
+}
+
+func cfgName(file string) string {
+	if file == "" {
+		return "(embedded default)"
+	}
+	return file
+}
