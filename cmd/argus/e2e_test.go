@@ -202,7 +202,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() er
 	t.Fatalf("%s: not true within %s: %v", what, timeout, err)
 }
 
-// selfMetric reads one unlabeled metric from the server's /metrics.
+// selfMetric reads one series, written as /metrics shows it, from the
+// server's /metrics.
 func (p *argusProc) selfMetric(name string) (float64, error) {
 	resp, err := http.Get("http://" + p.addr + "/metrics")
 	if err != nil {
@@ -323,6 +324,14 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
+	for series, want := range map[string]float64{
+		`argus_config_reloads_total{result="success"}`: 1,
+		`argus_config_reloads_total{result="failure"}`: 1,
+	} {
+		if v, err := p.selfMetric(series); err != nil || v != want {
+			t.Errorf("%s = %v, %v; want %v", series, v, err, want)
+		}
+	}
 	if !strings.Contains(p.log.String(), "scrape_intervall") {
 		t.Errorf("the log does not name the bad field:\n%s", p.log.String())
 	}

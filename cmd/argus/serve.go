@@ -56,6 +56,7 @@ type server struct {
 	reg *prometheus.Registry
 
 	reloadMu        sync.Mutex
+	reloads         *prometheus.CounterVec
 	reloadOK        prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
 	// evalInterval is the global evaluation_interval in ms, read by the
@@ -73,6 +74,10 @@ func newServer(f *serverFlags, logger *slog.Logger) *server {
 		logger:  logger,
 		reg:     prometheus.NewRegistry(),
 		storage: &readyStorage{},
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "argus_config_reloads_total",
+			Help: "Configuration reloads by result (success or failure), SIGHUP and /-/reload alike.",
+		}, []string{"result"}),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "argus_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -86,8 +91,11 @@ func newServer(f *serverFlags, logger *slog.Logger) *server {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("argus"),
-		s.reloadOK, s.reloadTimestamp,
+		s.reloads, s.reloadOK, s.reloadTimestamp,
 	)
+	// Both results exist from the start so that rate() sees the first one.
+	s.reloads.WithLabelValues("success")
+	s.reloads.WithLabelValues("failure")
 	return s
 }
 
@@ -221,6 +229,7 @@ func (s *server) reload() error {
 	cfg, err := s.loadConfig()
 	if err != nil {
 		s.setReloadResult(false)
+		s.reloads.WithLabelValues("failure").Inc()
 		s.logger.Error("error reloading config; keeping the running configuration", "file", cfgName(s.flags.configFile), "err", err)
 		return err
 	}
@@ -228,10 +237,12 @@ func (s *server) reload() error {
 	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
 		s.setReloadResult(false)
+		s.reloads.WithLabelValues("failure").Inc()
 		s.logger.Error("error applying scrape config", "err", err)
 		return fmt.Errorf("apply scrape configuration: %w", err)
 	}
 	s.setReloadResult(true)
+	s.reloads.WithLabelValues("success").Inc()
 	s.logger.Info("completed loading of configuration file", "file", cfgName(s.flags.configFile), "duration", time.Since(start))
 	return nil
 }
