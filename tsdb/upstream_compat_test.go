@@ -1,14 +1,7 @@
-//go:build upstreamcompat
 
 // These tests open Argus's data directory with Prometheus's own tsdb package
-// and the other way round. Prometheus's tsdb package pulls in many modules
-// (cloud SDKs via its config package) that go.mod does not otherwise need,
-// so they sit behind a build tag. Run them with:
-//
-//	go get github.com/prometheus/prometheus/tsdb@v0.316.0
-//	go test -tags upstreamcompat -run 'Upstream|ArgusReads' ./tsdb/
-//
-// (and revert go.mod/go.sum afterwards).
+// and the other way round. Upstream tsdb is a test-only dependency: it is
+// the reference the on-disk format must match, never linked into argus.
 
 package tsdb
 
