@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/argusmon/argus/query"
@@ -59,22 +56,56 @@ func (e *apiError) Error() string { return fmt.Sprintf("%s: %s", e.typ, e.err) }
 // maxPointsPerSeries is Prometheus's cap on range-query resolution.
 const maxPointsPerSeries = 11000
 
+type apiEndpoint func(*http.Request) ([]byte, []string, *apiError)
+
 func (h *Handler) registerAPI(r *mux.Router) {
-	handle := func(path string, f func(*http.Request) ([]byte, []string, *apiError), methods ...string) {
-		r.HandleFunc(path, h.instrumentFunc("/api/v1"+path, h.testReady(h.apiFunc(f)))).Methods(methods...)
+	get, getPost := []string{http.MethodGet}, []string{http.MethodGet, http.MethodPost}
+	for _, e := range []struct {
+		path    string
+		f       apiEndpoint
+		methods []string
+	}{
+		{"/query", h.query, getPost},
+		{"/query_range", h.queryRange, getPost},
+		{"/query_exemplars", h.queryExemplars, getPost},
+		{"/format_query", h.formatQuery, getPost},
+		{"/parse_query", h.parseQuery, getPost},
+		{"/series", h.series, getPost},
+		{"/labels", h.labelNames, getPost},
+		{"/label/{name}/values", h.labelValues, getPost},
+		{"/targets", h.targets, get},
+		{"/targets/metadata", h.targetMetadata, get},
+		{"/scrape_pools", h.scrapePools, get},
+		{"/metadata", h.metadata, get},
+		{"/status/config", h.statusConfig, get},
+		{"/status/flags", h.statusFlags, get},
+		{"/status/runtimeinfo", h.statusRuntimeInfo, get},
+		{"/status/buildinfo", h.statusBuildInfo, get},
+	} {
+		r.HandleFunc(e.path, h.instrumentFunc("/api/v1"+e.path, h.testReady(h.apiFunc(e.f)))).Methods(e.methods...)
 	}
-	handle("/query", h.query, http.MethodGet, http.MethodPost)
-	handle("/query_range", h.queryRange, http.MethodGet, http.MethodPost)
+	// WAL replay progress is what a client polls while the server is not
+	// ready yet, so it is the one API endpoint not gated on readiness.
+	r.HandleFunc("/status/walreplay", h.instrumentFunc("/api/v1/status/walreplay", h.apiFunc(h.walReplay))).Methods(http.MethodGet)
 	r.HandleFunc("/write", h.instrumentFunc("/api/v1/write", h.testReady(h.remoteWrite))).Methods(http.MethodPost)
+	// CORS preflight requests for any API path.
+	r.PathPrefix("/").Methods(http.MethodOptions).HandlerFunc(h.testReady(h.apiFunc(
+		func(*http.Request) ([]byte, []string, *apiError) { return nil, nil, nil })))
 }
 
 // apiFunc turns an endpoint that returns the "data" JSON (or an error) into a
-// handler writing Prometheus's envelope.
-func (h *Handler) apiFunc(f func(*http.Request) ([]byte, []string, *apiError)) http.HandlerFunc {
+// handler writing Prometheus's envelope. No data and no error is answered
+// 204 No Content, as Prometheus does.
+func (h *Handler) apiFunc(f apiEndpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		h.setCORS(w, r)
 		data, warnings, apiErr := f(r)
 		if apiErr != nil {
 			h.respondError(w, r, apiErr)
+			return
+		}
+		if data == nil {
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		b := make([]byte, 0, len(data)+64)
@@ -215,47 +246,6 @@ func withTimeoutParam(r *http.Request) (context.Context, context.CancelFunc, *ap
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	return ctx, cancel, nil
-}
-
-// Bounds of the times the API accepts, as Prometheus's minTime and maxTime.
-var (
-	minTime = time.Unix(math.MinInt64/1000+62135596801, 0).UTC()
-	maxTime = time.Unix(math.MaxInt64/1000-62135596801, 999999999).UTC()
-)
-
-// parseTime reads a Unix timestamp in (fractional) seconds or an RFC 3339 time.
-func parseTime(s string) (time.Time, error) {
-	if t, err := strconv.ParseFloat(s, 64); err == nil {
-		sec, frac := math.Modf(t)
-		frac = math.Round(frac*1000) / 1000
-		return time.Unix(int64(sec), int64(frac*float64(time.Second))).UTC(), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	// Prometheus's client libraries send these strings for open-ended ranges.
-	switch s {
-	case minTime.Format(time.RFC3339Nano):
-		return minTime, nil
-	case maxTime.Format(time.RFC3339Nano):
-		return maxTime, nil
-	}
-	return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", s)
-}
-
-// parseDuration reads a duration in (fractional) seconds or PromQL syntax.
-func parseDuration(s string) (time.Duration, error) {
-	if d, err := strconv.ParseFloat(s, 64); err == nil {
-		ts := d * float64(time.Second)
-		if ts > float64(math.MaxInt64) || ts < float64(math.MinInt64) {
-			return 0, fmt.Errorf("cannot parse %q to a valid duration. It overflows int64", s)
-		}
-		return time.Duration(ts), nil
-	}
-	if d, err := model.ParseDuration(s); err == nil {
-		return time.Duration(d), nil
-	}
-	return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
 }
 
 // Compile-time check that query values are what appendQueryData expects.

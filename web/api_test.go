@@ -22,7 +22,7 @@ import (
 // newTestHandler serves the API over a real database and engine, holding
 // up{job="a",instance="x"} = 1 and up{job="b",instance="y"} = 0 every 10s
 // from 0s to 100s.
-func newTestHandler(t *testing.T, o Options) (*Handler, *tsdb.DB) {
+func newTestHandler(t testing.TB, o Options) (*Handler, *tsdb.DB) {
 	t.Helper()
 	db, err := tsdb.Open(t.TempDir(), &tsdb.Options{})
 	if err != nil {

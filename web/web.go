@@ -14,14 +14,20 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/alecthomas/units"
 	"github.com/gorilla/mux"
+	"github.com/grafana/regexp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/argusmon/argus/config"
 	"github.com/argusmon/argus/internal/logging"
 	"github.com/argusmon/argus/query"
 	"github.com/argusmon/argus/storage"
@@ -61,6 +67,27 @@ type Options struct {
 	Reload func(ctx context.Context) error
 	// Quit asks the process to shut down; it backs POST /-/quit.
 	Quit func()
+
+	// Parser parses match[] selectors and the queries of format_query and
+	// parse_query; nil means a parser with default options.
+	Parser parser.Parser
+	// CORSOrigin is the anchored --web.cors.origin (see CompileCORSOrigin);
+	// nil allows every origin, Prometheus's default.
+	CORSOrigin *regexp.Regexp
+	// Config returns the running configuration for /api/v1/status/config.
+	Config func() *config.Config
+	// Flags maps every command-line flag name to its value, for
+	// /api/v1/status/flags.
+	Flags map[string]string
+	// TSDBRetentionDuration and TSDBMaxBytes are reported by
+	// /api/v1/status/runtimeinfo; zero means unset.
+	TSDBRetentionDuration model.Duration
+	TSDBMaxBytes          units.Base2Bytes
+	// WALReplayStatus reports WAL replay progress; nil reports zeros.
+	WALReplayStatus func() WALReplayStatus
+	// TargetRetriever backs /api/v1/targets and /api/v1/scrape_pools; nil
+	// lists no targets.
+	TargetRetriever TargetRetriever
 }
 
 // Handler serves Argus's HTTP endpoints.
@@ -68,7 +95,12 @@ type Handler struct {
 	opts   Options
 	logger *slog.Logger
 	router *mux.Router
+	parser parser.Parser
 	ready  atomic.Bool
+
+	// startTime and cwd are fixed at start-up for runtimeinfo.
+	startTime time.Time
+	cwd       string
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -79,10 +111,20 @@ func New(o Options) *Handler {
 	if o.Logger == nil {
 		o.Logger = logging.Discard()
 	}
+	if o.Parser == nil {
+		o.Parser = parser.NewParser(parser.Options{})
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "<error retrieving current working directory>"
+	}
 	h := &Handler{
-		opts:   o,
-		logger: o.Logger,
-		router: mux.NewRouter(),
+		opts:      o,
+		logger:    o.Logger,
+		router:    mux.NewRouter(),
+		parser:    o.Parser,
+		startTime: time.Now().UTC(),
+		cwd:       cwd,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "argus_http_requests_total",
 			Help: "Counter of HTTP requests.",

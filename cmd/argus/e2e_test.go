@@ -451,3 +451,111 @@ func TestLifecycleEndpoints(t *testing.T) {
 		t.Fatalf("exit code after /-/quit = %d", code)
 	}
 }
+
+// apiGet fetches an API endpoint of the running server and decodes the data
+// of a successful answer into v.
+func (p *argusProc) apiGet(path string, header http.Header, v any) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+p.addr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  string          `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return resp, fmt.Errorf("GET %s: %d, decode: %w", path, resp.StatusCode, err)
+	}
+	if env.Status != "success" {
+		return resp, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, env.Error)
+	}
+	return resp, json.Unmarshal(env.Data, v)
+}
+
+// TestHTTPAPIEndToEnd checks the wiring of the metadata, status and target
+// endpoints in the real binary: flags, running config, scrape manager, CORS.
+func TestHTTPAPIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "argus.yml")
+	target := metricsTarget(t, "app_temperature{room=\"a\"} 21.5\n")
+	writeConfig(t, cfgPath, scrapeConfig(hostOf(target)))
+	p := startArgus(t, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.cors.origin=https://grafana\\.example\\.com", "--storage.tsdb.retention.time=3d")
+
+	var targets struct {
+		ActiveTargets []struct {
+			ScrapePool string            `json:"scrapePool"`
+			ScrapeURL  string            `json:"scrapeUrl"`
+			Health     string            `json:"health"`
+			Labels     map[string]string `json:"labels"`
+			LastScrape time.Time         `json:"lastScrape"`
+		} `json:"activeTargets"`
+		DroppedTargets []any `json:"droppedTargets"`
+	}
+	eventually(t, 2*scrapeInterval+500*time.Millisecond, "target scraped and listed", func() error {
+		if _, err := p.apiGet("/api/v1/targets", nil, &targets); err != nil {
+			return err
+		}
+		if len(targets.ActiveTargets) != 1 || targets.ActiveTargets[0].Health != "up" {
+			return fmt.Errorf("targets = %+v", targets)
+		}
+		return nil
+	})
+	at := targets.ActiveTargets[0]
+	if at.ScrapePool != "app" || at.ScrapeURL != target.URL+"/metrics" || at.Labels["instance"] != hostOf(target) || at.LastScrape.IsZero() {
+		t.Errorf("active target = %+v", at)
+	}
+
+	var series []map[string]string
+	if _, err := p.apiGet("/api/v1/series?match[]=app_temperature", nil, &series); err != nil || len(series) != 1 || series[0]["room"] != "a" {
+		t.Errorf("series = %v, %v", series, err)
+	}
+	var values []string
+	if _, err := p.apiGet("/api/v1/label/job/values", nil, &values); err != nil || len(values) != 1 || values[0] != "app" {
+		t.Errorf("job values = %v, %v", values, err)
+	}
+	var flags map[string]string
+	if _, err := p.apiGet("/api/v1/status/flags", nil, &flags); err != nil ||
+		flags["web.cors.origin"] != `https://grafana\.example\.com` || flags["config.file"] != cfgPath || flags["web.enable-lifecycle"] != "false" {
+		t.Errorf("flags = %v, %v", flags, err)
+	}
+	var cfg struct{ YAML string }
+	if _, err := p.apiGet("/api/v1/status/config", nil, &cfg); err != nil || !strings.Contains(cfg.YAML, "job_name: app") {
+		t.Errorf("config = %q, %v", cfg.YAML, err)
+	}
+	var rt struct {
+		ReloadConfigSuccess bool   `json:"reloadConfigSuccess"`
+		StorageRetention    string `json:"storageRetention"`
+	}
+	if _, err := p.apiGet("/api/v1/status/runtimeinfo", nil, &rt); err != nil || !rt.ReloadConfigSuccess || rt.StorageRetention != "3d" {
+		t.Errorf("runtimeinfo = %+v, %v", rt, err)
+	}
+	var bi struct{ Version string }
+	resp, err := p.apiGet("/api/v1/status/buildinfo", http.Header{"Origin": {"https://grafana.example.com"}}, &bi)
+	if err != nil || bi.Version == "" {
+		t.Errorf("buildinfo = %+v, %v", bi, err)
+	} else if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://grafana.example.com" {
+		t.Errorf("Access-Control-Allow-Origin = %q for an allowed origin", got)
+	}
+	resp, err = p.apiGet("/api/v1/status/buildinfo", http.Header{"Origin": {"https://evil.example"}}, &bi)
+	if err != nil || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("CORS for a refused origin: %v, %q", err, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+func TestBadCORSOriginFlag(t *testing.T) {
+	cmd := exec.Command(argusBinary, "--web.cors.origin=(", "--web.listen-address="+freeAddr(t))
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "web.cors.origin") {
+		t.Errorf("exit %d (%v), output %s; want 2 naming the flag", code, err, out)
+	}
+}

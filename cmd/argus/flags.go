@@ -9,6 +9,8 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
+
+	"github.com/argusmon/argus/web"
 )
 
 // serverFlags are the server's command-line settings, under Prometheus's names.
@@ -24,6 +26,7 @@ type serverFlags struct {
 	enableLifecycle           bool
 	enableAdminAPI            bool
 	enableRemoteWriteReceiver bool
+	corsOrigin                string
 
 	lookbackDelta  model.Duration
 	queryTimeout   model.Duration
@@ -34,9 +37,13 @@ type serverFlags struct {
 	logFormat string
 
 	features []string
+
+	// app is kept to list every flag's value for /api/v1/status/flags.
+	app *kingpin.Application
 }
 
 func (f *serverFlags) register(app *kingpin.Application) {
+	f.app = app
 	app.Flag("config.file", "Argus/Prometheus configuration file path. Without it, Argus runs an embedded configuration that scrapes itself.").
 		StringVar(&f.configFile)
 
@@ -52,6 +59,8 @@ func (f *serverFlags) register(app *kingpin.Application) {
 	app.Flag("web.enable-lifecycle", "Enable shutdown and reload via HTTP request.").BoolVar(&f.enableLifecycle)
 	app.Flag("web.enable-admin-api", "Enable API endpoints for admin control actions.").BoolVar(&f.enableAdminAPI)
 	app.Flag("web.enable-remote-write-receiver", "Enable API endpoint accepting remote write requests.").BoolVar(&f.enableRemoteWriteReceiver)
+	app.Flag("web.cors.origin", `Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\.com'`).
+		Default(".*").StringVar(&f.corsOrigin)
 
 	app.Flag("query.lookback-delta", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.").
 		Default("5m").SetValue(&f.lookbackDelta)
@@ -124,6 +133,19 @@ func parseExternalURL(flag, listenAddress string) (*url.URL, error) {
 	return u, nil
 }
 
+// values maps every flag's name to its current value, as Prometheus's
+// /api/v1/status/flags shows them.
+func (f *serverFlags) values() map[string]string {
+	out := map[string]string{}
+	if f.app == nil {
+		return out
+	}
+	for _, fl := range f.app.Model().Flags {
+		out[fl.Name] = fl.Value.String()
+	}
+	return out
+}
+
 func (f *serverFlags) validate() error {
 	if f.maxConcurrency < 1 {
 		return fmt.Errorf("--query.max-concurrency must be at least 1, got %d", f.maxConcurrency)
@@ -136,6 +158,9 @@ func (f *serverFlags) validate() error {
 	}
 	if time.Duration(f.queryTimeout) <= 0 {
 		return fmt.Errorf("--query.timeout must be positive, got %s", f.queryTimeout)
+	}
+	if _, err := web.CompileCORSOrigin(f.corsOrigin); err != nil {
+		return fmt.Errorf("--web.cors.origin %q: %w", f.corsOrigin, err)
 	}
 	return nil
 }

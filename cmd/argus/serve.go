@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/argusmon/argus/config"
 	"github.com/argusmon/argus/internal/logging"
@@ -66,6 +67,10 @@ type server struct {
 	storage *readyStorage
 	db      *tsdb.DB
 	scraper *scrape.Manager
+	// config is the running configuration, for /api/v1/status/config.
+	config atomic.Pointer[config.Config]
+	// targets forwards to the scrape manager once it exists.
+	targets scrapeTargets
 }
 
 func newServer(f *serverFlags, logger *slog.Logger) *server {
@@ -115,6 +120,7 @@ func (s *server) run(ctx context.Context) error {
 	}
 	s.logger.Info("loaded configuration", "file", cfgName(s.flags.configFile))
 	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
+	s.config.Store(cfg)
 
 	fs, unknown := parseFeatures(s.flags.features)
 	for _, u := range unknown {
@@ -137,6 +143,11 @@ func (s *server) run(ctx context.Context) error {
 		EnableDelayedNameRemoval:    fs.delayedNameRemoval,
 	})
 
+	corsOrigin, err := web.CompileCORSOrigin(s.flags.corsOrigin)
+	if err != nil {
+		return fmt.Errorf("--web.cors.origin: %w", err)
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	webHandler := web.New(web.Options{
@@ -152,6 +163,16 @@ func (s *server) run(ctx context.Context) error {
 		Logger:                    s.logger.With("component", "web"),
 		Reload:                    func(context.Context) error { return s.reload() },
 		Quit:                      cancel,
+		Parser: parser.NewParser(parser.Options{
+			EnableExperimentalFunctions: fs.experimentalFunctions,
+			EnableBinopFillModifiers:    fs.binopFillModifiers,
+		}),
+		CORSOrigin:            corsOrigin,
+		Config:                s.config.Load,
+		Flags:                 s.flags.values(),
+		TSDBRetentionDuration: s.flags.retentionTime,
+		TSDBMaxBytes:          s.flags.retentionSize,
+		TargetRetriever:       &s.targets,
 	})
 	webErr := make(chan error, 1)
 	go func() { webErr <- webHandler.Run(ctx) }()
@@ -177,6 +198,7 @@ func (s *server) run(ctx context.Context) error {
 		Logger:     s.logger.With("component", "scrape manager"),
 		Registerer: s.reg,
 	}, db)
+	s.targets.set(s.scraper)
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
 		s.logger.Error("applying scrape configuration", "err", err)
 	}
@@ -241,6 +263,7 @@ func (s *server) reload() error {
 		s.logger.Error("error applying scrape config", "err", err)
 		return fmt.Errorf("apply scrape configuration: %w", err)
 	}
+	s.config.Store(cfg)
 	s.setReloadResult(true)
 	s.reloads.WithLabelValues("success").Inc()
 	s.logger.Info("completed loading of configuration file", "file", cfgName(s.flags.configFile), "duration", time.Since(start))
@@ -268,4 +291,33 @@ func cfgName(file string) string {
 		return "(embedded default)"
 	}
 	return file
+}
+
+// scrapeTargets lets the web handler, built before the scrape manager
+// exists, list its targets once it does; until then there are none.
+type scrapeTargets struct {
+	m atomic.Pointer[scrape.Manager]
+}
+
+func (t *scrapeTargets) set(m *scrape.Manager) { t.m.Store(m) }
+
+func (t *scrapeTargets) TargetsActive() map[string][]*scrape.Target {
+	if m := t.m.Load(); m != nil {
+		return m.TargetsActive()
+	}
+	return nil
+}
+
+func (t *scrapeTargets) TargetsDropped() map[string][]*scrape.Target {
+	if m := t.m.Load(); m != nil {
+		return m.TargetsDropped()
+	}
+	return nil
+}
+
+func (t *scrapeTargets) TargetsDroppedCounts() map[string]int {
+	if m := t.m.Load(); m != nil {
+		return m.TargetsDroppedCounts()
+	}
+	return nil
 }
