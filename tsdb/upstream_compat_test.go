@@ -1,4 +1,3 @@
-
 // These tests open Argus's data directory with Prometheus's own tsdb package
 // and the other way round. Upstream tsdb is a test-only dependency: it is
 // the reference the on-disk format must match, never linked into argus.
