@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+
+	"github.com/argusmon/argus/tsdb/fileutil"
 )
 
 // Reader returns chunks of one chunks directory by reference. It is safe for
@@ -86,7 +88,7 @@ func loadFile(name string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("stat chunk segment: %w", err)
 	}
-	if b, ok := mapFile(f, int(fi.Size())); ok {
+	if b, ok := fileutil.MapFile(f, int(fi.Size())); ok {
 		return b, true, nil
 	}
 	b := make([]byte, fi.Size())
@@ -135,7 +137,7 @@ func (r *Reader) Close() error {
 	var errs []error
 	for i, b := range r.segments {
 		if r.mapped[i] {
-			if err := unmap(b); err != nil {
+			if err := fileutil.Unmap(b); err != nil {
 				errs = append(errs, fmt.Errorf("unmap chunk segment %s: %w", segmentName(i), err))
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/fileutil"
 )
 
 // symbolFactor is how many symbols lie between two remembered symbol
@@ -50,7 +51,7 @@ func OpenFile(name string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat index: %w", err)
 	}
-	b, mapped := mapFile(f, int(fi.Size()))
+	b, mapped := fileutil.MapFile(f, int(fi.Size()))
 	if !mapped {
 		b = make([]byte, fi.Size())
 		if _, err := io.ReadFull(f, b); err != nil {
@@ -60,7 +61,7 @@ func OpenFile(name string) (*Reader, error) {
 	r, err := NewReader(b)
 	if err != nil {
 		if mapped {
-			unmap(b)
+			fileutil.Unmap(b)
 		}
 		return nil, fmt.Errorf("index %s: %w", name, err)
 	}
@@ -154,7 +155,7 @@ func (r *Reader) readPostingsTable() error {
 func (r *Reader) Close() error {
 	if r.mapped {
 		r.mapped = false
-		if err := unmap(r.b); err != nil {
+		if err := fileutil.Unmap(r.b); err != nil {
 			return fmt.Errorf("unmap index: %w", err)
 		}
 	}

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package index
-
-import "os"
-
-func mapFile(*os.File, int) ([]byte, bool) { return nil, false }
-
-func unmap([]byte) error { return nil }
