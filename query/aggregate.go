@@ -19,8 +19,20 @@ type group struct {
 }
 
 func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
+	var param []float64
 	switch e.Op {
-	case parser.SUM, parser.AVG, parser.MIN, parser.MAX, parser.COUNT, parser.GROUP:
+	case parser.SUM, parser.AVG, parser.MIN, parser.MAX, parser.COUNT, parser.GROUP, parser.STDDEV, parser.STDVAR:
+	case parser.QUANTILE:
+		p, err := ev.scalarArg(e.Param)
+		if err != nil {
+			return nil, err
+		}
+		param = p
+		ev.annos.invalidQuantiles(param, e.Param.PositionRange())
+	case parser.TOPK, parser.BOTTOMK, parser.LIMITK, parser.LIMIT_RATIO:
+		return ev.aggregateK(e)
+	case parser.COUNT_VALUES:
+		return ev.countValues(e)
 	default:
 		return nil, fmt.Errorf("aggregation %q is not supported yet", e.Op)
 	}
@@ -55,6 +67,10 @@ func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
 		out[g] = evalSeries{metric: groupLabels[g], dropName: groupDropName[g]}
 	}
 	groups := make([]group, len(groupLabels))
+	var quantileVals [][]float64
+	if e.Op == parser.QUANTILE {
+		quantileVals = make([][]float64, len(groupLabels))
+	}
 	c := newCursor(in)
 	for step := 0; step < ev.steps; step++ {
 		if err := ev.checkCtx(); err != nil {
@@ -62,14 +78,25 @@ func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
 		}
 		ts := ev.stepTime(step)
 		clear(groups)
+		for g := range quantileVals {
+			quantileVals[g] = quantileVals[g][:0]
+		}
 		for _, smp := range c.at(ts) {
-			accumulate(e.Op, &groups[seriesGroup[smp.series]], smp.f)
+			g := seriesGroup[smp.series]
+			accumulate(e.Op, &groups[g], smp.f)
+			if quantileVals != nil {
+				quantileVals[g] = append(quantileVals[g], smp.f)
+			}
 		}
 		for g := range groups {
 			if !groups[g].seen {
 				continue
 			}
-			out[g].points = append(out[g].points, FPoint{T: ts, F: groups[g].result(e.Op)})
+			v := groups[g].result(e.Op)
+			if quantileVals != nil {
+				v = quantile(param[step], quantileVals[g])
+			}
+			out[g].points = append(out[g].points, FPoint{T: ts, F: v})
 			if err := ev.grow(1); err != nil {
 				return nil, err
 			}
@@ -94,7 +121,7 @@ func groupingLabels(b *labels.Builder, metric labels.Labels, grouping []string, 
 	b.Reset(metric)
 	if without {
 		b.Del(grouping...)
-		b.Del(labels.MetricName)
+		b.Del(labels.MetricName, "__type__", "__unit__") // isMetadataLabel's
 	} else {
 		b.Keep(grouping...)
 	}
@@ -104,8 +131,16 @@ func groupingLabels(b *labels.Builder, metric labels.Labels, grouping []string, 
 func accumulate(op parser.ItemType, g *group, f float64) {
 	if !g.seen {
 		*g = group{seen: true, value: f, mean: f, count: 1}
-		if op == parser.GROUP {
+		switch op {
+		case parser.GROUP:
 			g.value = 1
+		case parser.STDDEV, parser.STDVAR:
+			// value holds the sum of squared deviations; a first value that
+			// is not finite makes the whole result NaN.
+			g.value = 0
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				g.value = math.NaN()
+			}
 		}
 		return
 	}
@@ -138,6 +173,12 @@ func accumulate(op parser.ItemType, g *group, f float64) {
 		}
 	case parser.COUNT:
 		g.count++
+	case parser.STDDEV, parser.STDVAR:
+		// Welford's online algorithm.
+		g.count++
+		delta := f - g.mean
+		g.mean += delta / g.count
+		g.value += delta * (f - g.mean)
 	}
 }
 
@@ -152,6 +193,10 @@ func (g *group) result(op parser.ItemType) float64 {
 		return g.value/g.count + g.kahanC/g.count
 	case parser.COUNT:
 		return g.count
+	case parser.STDVAR:
+		return g.value / g.count
+	case parser.STDDEV:
+		return math.Sqrt(g.value / g.count)
 	}
 	return g.value
 }

@@ -333,3 +333,44 @@ eval instant at 5m a_total > bool 1
   {job="x"} 1
 `, query.NewEngine(query.EngineOpts{EnableDelayedNameRemoval: true}))
 }
+
+// TestResultAnnotations checks that warnings and infos reach the Result
+// separately, once each, and never turn into errors.
+func TestResultAnnotations(t *testing.T) {
+	st := loadStorage(t, 2, 10)
+	eng := query.NewEngine(query.EngineOpts{})
+	ctx := context.Background()
+	tests := []struct {
+		expr                    string
+		instant                 bool
+		wantWarnings, wantInfos int
+	}{
+		{expr: "rate(metric[1m])", instant: true, wantInfos: 1},
+		{expr: "rate(metric[1m]) + rate(metric[1m])", instant: true, wantInfos: 2}, // two positions
+		{expr: "sort(metric)", wantWarnings: 1},
+		{expr: "quantile(2, metric) + quantile(-1, metric)", instant: true, wantWarnings: 2},
+		{expr: "sum(metric)", instant: true},
+	}
+	for _, tc := range tests {
+		var (
+			q   query.Query
+			err error
+		)
+		if tc.instant {
+			q, err = eng.NewInstantQuery(ctx, st, tc.expr, time.UnixMilli(300_000))
+		} else {
+			q, err = eng.NewRangeQuery(ctx, st, tc.expr, time.UnixMilli(0), time.UnixMilli(300_000), time.Minute)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.expr, err)
+		}
+		res := q.Exec(ctx)
+		q.Close()
+		if res.Err != nil {
+			t.Fatalf("%s: %v", tc.expr, res.Err)
+		}
+		if len(res.Warnings) != tc.wantWarnings || len(res.Infos) != tc.wantInfos {
+			t.Errorf("%s: warnings %q, infos %q; want %d and %d", tc.expr, res.Warnings, res.Infos, tc.wantWarnings, tc.wantInfos)
+		}
+	}
+}

@@ -36,6 +36,9 @@ func BenchmarkRangeQuery(b *testing.B) {
 		"rate(http_requests_total[5m])",
 		"sum by (job) (rate(http_requests_total[5m]))",
 		"http_requests_total / on(instance) http_requests_total",
+		"max_over_time(rate(http_requests_total[5m])[30m:1m])",
+		"topk(3, http_requests_total)",
+		"histogram_quantile(0.9, sum by (le) (rate(http_requests_total[5m])))",
 	} {
 		b.Run(qs, func(b *testing.B) {
 			b.ReportAllocs()

@@ -167,7 +167,9 @@ func (ev *evaluator) vectorScalar(e *parser.BinaryExpr, vec, scalar evalMatrix, 
 func signatures(matching *parser.VectorMatching, lhs, rhs evalMatrix) (lsig, rsig []int, n int) {
 	names := slices.Clone(matching.MatchingLabels)
 	if !matching.On {
-		names = append(names, labels.MetricName)
+		// Like the name, the type and unit labels never take part in
+		// matching.
+		names = append(names, labels.MetricName, "__type__", "__unit__")
 	}
 	slices.Sort(names)
 	var buf []byte
@@ -345,7 +347,7 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 func resultMetric(lb *labels.Builder, many, one labels.Labels, matching *parser.VectorMatching, dropName bool) labels.Labels {
 	lb.Reset(many)
 	if dropName {
-		lb.Del(labels.MetricName)
+		lb.Del(labels.MetricName, "__type__", "__unit__")
 	}
 	if matching.Card == parser.CardOneToOne {
 		if matching.On {

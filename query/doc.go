@@ -12,6 +12,12 @@
 // aggregations, which combine series, work step by step over those results.
 // An instant query is a range query with one step.
 //
+// A subquery is evaluated by a child evaluator over its own steps, aligned
+// to multiples of its step from the Unix epoch as Prometheus aligns them,
+// and range functions then slide over its points exactly as over stored
+// samples. Annotations (Prometheus's warnings and infos, in its words) are
+// collected per query and returned in Result.
+//
 // The engine owns the per-query limits (samples held in memory, timeout,
 // cancellation) and the concurrency gate; storage access goes through the
 // small Queryable interface declared here.

@@ -140,6 +140,7 @@ func (e *Engine) newQuery(q Queryable, qs string, start, end time.Time, step tim
 	}
 	plan := &plan{
 		expr:     expr,
+		query:    qs,
 		start:    start.UnixMilli(),
 		end:      end.UnixMilli(),
 		interval: step.Milliseconds(),

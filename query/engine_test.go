@@ -12,3 +12,11 @@ func TestScripts(t *testing.T) {
 		return query.NewEngine(query.EngineOpts{MaxSamples: 50000})
 	})
 }
+
+// TestExperimentalScripts runs the scripts that need Prometheus's
+// experimental functions and aggregations.
+func TestExperimentalScripts(t *testing.T) {
+	promqltest.RunFiles(t, "testdata/experimental/*.test", func() *query.Engine {
+		return query.NewEngine(query.EngineOpts{MaxSamples: 50000, EnableExperimentalFunctions: true})
+	})
+}

@@ -56,7 +56,14 @@ type evaluator struct {
 	maxSamples int
 	samples    int // samples currently held by intermediate results
 
-	delayedNameRemoval bool
+	delayedNameRemoval       bool
+	noStepSubqueryIntervalFn func(rangeMillis int64) int64
+
+	// The query's own time range and step (0 for an instant query), which
+	// start(), end(), range() and step() report even inside subqueries.
+	queryStart, queryEnd, queryStep int64
+
+	annos *annotations // shared with subquery evaluators
 }
 
 func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan) *evaluator {
@@ -76,6 +83,12 @@ func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan) *e
 		lookback:           p.lookback,
 		maxSamples:         e.maxSamples,
 		delayedNameRemoval: e.delayedNameRemoval,
+
+		noStepSubqueryIntervalFn: e.noStepSubqueryIntervalFn,
+		queryStart:               p.start,
+		queryEnd:                 p.end,
+		queryStep:                p.interval,
+		annos:                    newAnnotations(p.query),
 	}
 }
 
@@ -139,7 +152,7 @@ func (ev *evaluator) evalTop(expr parser.Expr) (val parser.Value, err error) {
 	if ev.delayedNameRemoval {
 		for i := range m {
 			if m[i].dropName {
-				m[i].metric = m[i].metric.DropMetricName()
+				m[i].metric = m[i].metric.DropReserved(isMetadataLabel)
 			}
 		}
 		if m, err = mergeSameLabelset(m); err != nil {
@@ -193,9 +206,7 @@ func (ev *evaluator) eval(expr parser.Expr) (evalMatrix, error) {
 		return ev.aggregate(e)
 	case *parser.BinaryExpr:
 		return ev.binary(e)
-	case *parser.SubqueryExpr:
-		return nil, errors.New("subqueries are not supported yet")
-	case *parser.StringLiteral, *parser.MatrixSelector:
+	case *parser.StringLiteral, *parser.MatrixSelector, *parser.SubqueryExpr:
 		return nil, fmt.Errorf("%s expression %q cannot be used here", parser.DocumentedType(e.Type()), e)
 	}
 	return nil, fmt.Errorf("expression type %T is not supported yet", expr)
@@ -236,7 +247,7 @@ func (ev *evaluator) dropNames(m evalMatrix) (evalMatrix, error) {
 	for i := range m {
 		m[i].dropName = true
 		if !ev.delayedNameRemoval {
-			m[i].metric = m[i].metric.DropMetricName()
+			m[i].metric = m[i].metric.DropReserved(isMetadataLabel)
 		}
 	}
 	if ev.delayedNameRemoval {
@@ -302,4 +313,12 @@ func unwrapParens(e parser.Expr) parser.Expr {
 			return e
 		}
 	}
+}
+
+// isMetadataLabel reports whether a label is one of those describing the
+// metric itself (its name, and the type and unit labels Prometheus's
+// type-and-unit-labels feature adds), which go when an operation changes
+// what the value means.
+func isMetadataLabel(name string) bool {
+	return name == labels.MetricName || name == "__type__" || name == "__unit__"
 }

@@ -30,10 +30,15 @@ func FuzzQuery(f *testing.F) {
 		`-scalar(vector(time()))`, `limits or http_requests unless limits`,
 		`avg_over_time(http_requests[1m:10s])`, `count(http_requests == http_requests)`,
 		`http_requests[5m]`, `"str"`, `1 % 0`, `abs(-http_requests) ^ 2`,
+		`max_over_time(rate(http_requests[1m])[5m:30s] offset 1m)`, `http_requests[5m:1m] @ 120`,
+		`topk by (job) (1, http_requests)`, `quantile(0.9, limits)`, `count_values("v", limits)`,
+		`histogram_quantile(0.9, sum by (le) (rate(http_requests[5m])))`, `label_replace(limits, "x", "$1", "job", "(.*)")`,
+		`sort_desc(predict_linear(http_requests[2m], 60))`, `absent_over_time(nothing[1m:10s])`,
+		`clamp(http_requests, 1, 5) + round(limits, 3)`, `stddev without (instance) (http_requests)`,
 	} {
 		f.Add(s)
 	}
-	eng := query.NewEngine(query.EngineOpts{MaxSamples: 100000, Timeout: 5 * time.Second})
+	eng := query.NewEngine(query.EngineOpts{MaxSamples: 100000, Timeout: 5 * time.Second, EnableExperimentalFunctions: true})
 	store := fuzzStorage(f)
 	f.Fuzz(func(t *testing.T, qs string) {
 		ctx := context.Background()

@@ -20,7 +20,7 @@ type engineMetrics struct {
 func newEngineMetrics(reg prometheus.Registerer, logger *slog.Logger) *engineMetrics {
 	m := &engineMetrics{
 		running: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "prometheus_engine_queries",
+			Name: "argus_engine_queries",
 			Help: "The current number of queries being executed or waiting.",
 		}),
 		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -28,7 +28,7 @@ func newEngineMetrics(reg prometheus.Registerer, logger *slog.Logger) *engineMet
 			Help: "The current number of queries waiting for a concurrency slot.",
 		}),
 		concurrentMax: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "prometheus_engine_queries_concurrent_max",
+			Name: "argus_engine_queries_concurrent_max",
 			Help: "The max number of concurrent queries (-1 for no limit).",
 		}),
 		queued: prometheus.NewCounter(prometheus.CounterOpts{
@@ -36,7 +36,7 @@ func newEngineMetrics(reg prometheus.Registerer, logger *slog.Logger) *engineMet
 			Help: "Queries that had to wait for a concurrency slot.",
 		}),
 		duration: prometheus.NewSummaryVec(prometheus.SummaryOpts{
-			Name:       "prometheus_engine_query_duration_seconds",
+			Name:       "argus_engine_query_duration_seconds",
 			Help:       "Query timings.",
 			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001},
 		}, []string{"slice"}),

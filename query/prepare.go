@@ -12,10 +12,11 @@ import (
 // duration expression and @ start()/end() resolved, ready to evaluate.
 type plan struct {
 	expr       parser.Expr
-	start, end int64 // evaluation times in milliseconds
-	interval   int64 // step in milliseconds; 0 for an instant query
-	lookback   int64 // lookback delta in milliseconds
-	mint, maxt int64 // the time range any selector may read
+	query      string // the query as written, for annotation positions
+	start, end int64  // evaluation times in milliseconds
+	interval   int64  // step in milliseconds; 0 for an instant query
+	lookback   int64  // lookback delta in milliseconds
+	mint, maxt int64  // the time range any selector may read
 }
 
 // prepare resolves what the parser leaves to the engine and computes the

@@ -78,22 +78,26 @@ func (q *query) Exec(ctx context.Context) *Result {
 	defer release()
 
 	evalStart := time.Now()
-	v, err := q.exec(ctx)
+	v, annos, err := q.exec(ctx)
 	m.duration.WithLabelValues("inner_eval").Observe(time.Since(evalStart).Seconds())
+	res := &Result{Value: v, Err: err}
 	if err != nil {
-		return &Result{Err: err}
+		res.Value = nil
 	}
-	return &Result{Value: v}
+	if annos != nil {
+		res.Warnings, res.Infos = annos.result()
+	}
+	return res
 }
 
-func (q *query) exec(ctx context.Context) (parser.Value, error) {
+func (q *query) exec(ctx context.Context) (parser.Value, *annotations, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, contextErr(err, envExec)
+		return nil, nil, contextErr(err, envExec)
 	}
 	p := q.plan
 	querier, err := q.queryable.Querier(p.mint, p.maxt)
 	if err != nil {
-		return nil, ErrStorage{Err: fmt.Errorf("opening querier for [%d, %d]: %w", p.mint, p.maxt, err)}
+		return nil, nil, ErrStorage{Err: fmt.Errorf("opening querier for [%d, %d]: %w", p.mint, p.maxt, err)}
 	}
 	defer func() {
 		if cerr := querier.Close(); cerr != nil {
@@ -104,10 +108,10 @@ func (q *query) exec(ctx context.Context) (parser.Value, error) {
 	ev := newEvaluator(ctx, q.engine, querier, p)
 	val, err := ev.evalTop(p.expr)
 	if err != nil {
-		return nil, err
+		return nil, ev.annos, err
 	}
 	if mat, ok := val.(Matrix); ok && p.interval > 0 {
 		sort.Sort(mat)
 	}
-	return val, nil
+	return val, ev.annos, nil
 }

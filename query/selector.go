@@ -130,6 +130,12 @@ func (ev *evaluator) storageErr(s storage.Series, err error) error {
 // vectorSelector evaluates an instant selector: at each step, the latest
 // sample within the lookback delta, unless that sample is a stale marker.
 func (ev *evaluator) vectorSelector(vs *parser.VectorSelector) (evalMatrix, error) {
+	return ev.vectorSelectorTimestamps(vs, false)
+}
+
+// vectorSelectorTimestamps evaluates an instant selector; with
+// timestamps, each value is the time of the sample found, in seconds.
+func (ev *evaluator) vectorSelectorTimestamps(vs *parser.VectorSelector, timestamps bool) (evalMatrix, error) {
 	series, err := ev.selectSeries(vs, 0, "")
 	if err != nil {
 		return nil, err
@@ -148,6 +154,11 @@ func (ev *evaluator) vectorSelector(vs *parser.VectorSelector) (evalMatrix, erro
 			haveLast bool
 		)
 		for i := 0; i < ev.steps; i++ {
+			if i%1024 == 1023 {
+				if err := ev.checkCtx(); err != nil {
+					return nil, err
+				}
+			}
 			ts := ev.stepTime(i)
 			if vs.Timestamp != nil && i > 0 {
 				// @ pins the read time: every step sees the first step's value.
@@ -167,7 +178,11 @@ func (ev *evaluator) vectorSelector(vs *parser.VectorSelector) (evalMatrix, erro
 				r.next()
 			}
 			if haveLast && !value.IsStaleNaN(last.F) {
-				pts = append(pts, FPoint{T: ts, F: last.F})
+				v := last.F
+				if timestamps {
+					v = float64(last.T) / 1000
+				}
+				pts = append(pts, FPoint{T: ts, F: v})
 			}
 		}
 		if r.err != nil {
@@ -184,18 +199,33 @@ func (ev *evaluator) vectorSelector(vs *parser.VectorSelector) (evalMatrix, erro
 	return out, nil
 }
 
-// rangeSelectorTop evaluates a range selector as the whole query, which
-// only an instant query may do: each series' samples in (t-range, t].
+// rangeSelectorTop evaluates a range selector or subquery as the whole
+// query, which only an instant query may do: each series' samples, or
+// subquery results, in (t-range, t].
 func (ev *evaluator) rangeSelectorTop(expr parser.Expr) (parser.Value, error) {
-	ms, ok := expr.(*parser.MatrixSelector)
-	if !ok {
-		if _, sub := expr.(*parser.SubqueryExpr); sub {
-			return nil, errors.New("subqueries are not supported yet")
-		}
-		return nil, fmt.Errorf("unexpected range vector expression %T", expr)
-	}
 	if !ev.instant {
 		return nil, errors.New("cannot do range evaluation of matrix selector")
+	}
+	if sq, ok := expr.(*parser.SubqueryExpr); ok {
+		m, err := ev.subquery(sq)
+		if err != nil {
+			return nil, err
+		}
+		mat := make(Matrix, 0, len(m))
+		for _, s := range m {
+			if len(s.points) == 0 {
+				continue
+			}
+			if s.dropName && ev.delayedNameRemoval {
+				s.metric = s.metric.DropReserved(isMetadataLabel)
+			}
+			mat = append(mat, Series{Metric: s.metric, Floats: s.points})
+		}
+		return mat, nil
+	}
+	ms, ok := expr.(*parser.MatrixSelector)
+	if !ok {
+		return nil, fmt.Errorf("unexpected range vector expression %T", expr)
 	}
 	vs, ok := ms.VectorSelector.(*parser.VectorSelector)
 	if !ok {
@@ -228,88 +258,4 @@ func (ev *evaluator) rangeSelectorTop(expr parser.Expr) (parser.Value, error) {
 		mat = append(mat, Series{Metric: s.Labels(), Floats: pts})
 	}
 	return mat, nil
-}
-
-// window is the input of a range function at one step: the samples in
-// (start, end] and the selector's range, all in milliseconds.
-type window struct {
-	points     []FPoint
-	start, end int64
-	rng        int64
-}
-
-// rangeFunc computes a range function over one window; ok is false when
-// the window yields no output sample.
-type rangeFunc func(w window) (v float64, ok bool)
-
-// evalRangeFunc applies fn to a range selector. It walks each selected
-// series once across all steps, keeping only the current window in memory.
-func (ev *evaluator) evalRangeFunc(name string, fn rangeFunc, keepName bool, ms *parser.MatrixSelector) (evalMatrix, error) {
-	vs, ok := ms.VectorSelector.(*parser.VectorSelector)
-	if !ok {
-		return nil, fmt.Errorf("unexpected range selector operand %T", ms.VectorSelector)
-	}
-	rng := ms.Range.Milliseconds()
-	series, err := ev.selectSeries(vs, rng, name)
-	if err != nil {
-		return nil, err
-	}
-	out := make(evalMatrix, 0, len(series))
-	var (
-		it  storage.Iterator
-		buf []FPoint
-	)
-	for _, s := range series {
-		if err := ev.checkCtx(); err != nil {
-			return nil, err
-		}
-		it = s.Iterator(it)
-		r := sampleReader{it: it}
-		buf = buf[:0]
-		var pts []FPoint
-		for i := 0; i < ev.steps; i++ {
-			if i%256 == 255 {
-				if err := ev.checkCtx(); err != nil {
-					return nil, err
-				}
-			}
-			ts := ev.stepTime(i)
-			if vs.Timestamp != nil && i > 0 {
-				if len(pts) > 0 {
-					pts = append(pts, FPoint{T: ts, F: pts[0].F})
-				}
-				continue
-			}
-			end := refTime(vs, ts)
-			start := end - rng
-			buf = dropBefore(buf, start)
-			buf = r.readWindow(buf, start, end)
-			if len(buf) == 0 {
-				continue
-			}
-			// The window is held while the function runs.
-			if err := ev.grow(len(buf)); err != nil {
-				return nil, err
-			}
-			v, ok := fn(window{points: buf, start: start, end: end, rng: rng})
-			ev.release(len(buf))
-			if ok {
-				pts = append(pts, FPoint{T: ts, F: v})
-			}
-		}
-		if r.err != nil {
-			return nil, ev.storageErr(s, r.err)
-		}
-		if len(pts) == 0 {
-			continue
-		}
-		if err := ev.grow(len(pts)); err != nil {
-			return nil, err
-		}
-		out = append(out, evalSeries{metric: s.Labels(), points: pts})
-	}
-	if keepName {
-		return out, nil
-	}
-	return ev.dropNames(out)
 }

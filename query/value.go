@@ -105,11 +105,14 @@ func (String) Type() parser.ValueType { return parser.ValueTypeString }
 func (s String) String() string { return s.V }
 
 // Result is the outcome of executing a query: a value or an error, plus
-// warnings that do not fail the query.
+// annotations that do not fail the query. Warnings flag results that may
+// be wrong or meaningless; Infos flag results that may surprise. Both are
+// worded as Prometheus words them.
 type Result struct {
 	Value    parser.Value
 	Err      error
 	Warnings []string
+	Infos    []string
 }
 
 // Vector returns the result as an instant vector, or an error if the query

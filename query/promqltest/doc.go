@@ -7,7 +7,7 @@
 // _, stale); clear; eval instant at <t> and eval range from <t> to <t>
 // step <d>; expect fail [msg: | regex: ], expect ordered, expect string,
 // expect range vector; the deprecated eval_fail, eval_ordered, eval_warn, eval_info,
-// expected_fail_message and expected_fail_regexp. Annotation expectations
-// (warn, info) are parsed but annotations are not produced yet, so expect
-// warn/info fail and no_warn/no_info always pass.
+// expected_fail_message and expected_fail_regexp; expect warn, info,
+// no_warn and no_info with optional msg: or regex:, checked as Prometheus
+// checks them.
 package promqltest

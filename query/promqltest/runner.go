@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -128,8 +129,8 @@ func runEval(eng *query.Engine, st *Storage, c *EvalCmd) error {
 	if c.Fail {
 		return fmt.Errorf("expected the query to fail, got result:\n%v", res.Value)
 	}
-	if c.ExpectWarn {
-		return fmt.Errorf("expected an annotation, but the engine does not produce annotations yet")
+	if err := checkAnnotations(c, res.Warnings, res.Infos); err != nil {
+		return err
 	}
 	return compareResult(c, res.Value)
 }
@@ -300,4 +301,42 @@ func almostEqual(a, b float64) bool {
 		return diff < epsilon*minNormal
 	}
 	return diff/math.Min(sum, math.MaxFloat64) < epsilon
+}
+
+// checkAnnotations checks the query's warnings and infos against the
+// script's expectations, as Prometheus's runner does: every expectation
+// of a kind must match one annotation of that kind, and every annotation
+// of a kind with expectations must match one of them. Kinds the script
+// says nothing about are not checked.
+func checkAnnotations(c *EvalCmd, warnings, infos []string) error {
+	byKind := map[string][]ExpectedAnnotation{}
+	for _, a := range c.Annotations {
+		byKind[a.Kind] = append(byKind[a.Kind], a)
+	}
+	for _, k := range []struct {
+		kind string
+		got  []string
+	}{{"warn", warnings}, {"info", infos}} {
+		if len(byKind["no_"+k.kind]) > 0 && len(k.got) > 0 {
+			return fmt.Errorf("unexpected %s annotations: %q", k.kind, k.got)
+		}
+		want := byKind[k.kind]
+		if len(want) == 0 {
+			continue
+		}
+		if len(k.got) == 0 {
+			return fmt.Errorf("expected %s annotations but got none", k.kind)
+		}
+		for _, w := range want {
+			if !slices.ContainsFunc(k.got, w.matches) {
+				return fmt.Errorf("expected a %s annotation matching %q/%v, got %q", k.kind, w.Msg, w.Regexp, k.got)
+			}
+		}
+		for _, g := range k.got {
+			if !slices.ContainsFunc(want, func(w ExpectedAnnotation) bool { return w.matches(g) }) {
+				return fmt.Errorf("unexpected %s annotation %q", k.kind, g)
+			}
+		}
+	}
+	return nil
 }

@@ -26,7 +26,9 @@ func TestExecuteReportsMismatches(t *testing.T) {
 		{"wrong scalar", "eval instant at 1m 1 + 1\n  3", "expected scalar 3, got 2"},
 		{"wrong string", "eval instant at 1m \"a\"\n  expect string \"b\"", "expected string \"b\""},
 		{"range vector without expect line", "eval instant at 1m m[1m]\n  m{a=\"1\"} 2", "add `expect range vector"},
-		{"annotation expected", "eval instant at 1m m\n  expect warn\n  m{a=\"1\"} 2", "annotation"},
+		{"annotation expected", "eval instant at 1m m\n  expect warn\n  m{a=\"1\"} 2", "expected warn annotations but got none"},
+		{"wrong annotation", "eval instant at 2m rate(m[2m])\n  expect info msg: nope\n  {a=\"1\"} 0", "expected a info annotation matching"},
+		{"annotation refused", "eval instant at 2m rate(m[2m])\n  expect no_info\n  {a=\"1\"} 0", "unexpected info annotations"},
 	}
 	eng := query.NewEngine(query.EngineOpts{})
 	for _, tc := range tests {

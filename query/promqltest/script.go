@@ -63,7 +63,8 @@ type EvalCmd struct {
 	FailMessage string         // exact error expected, if set
 	FailRegexp  *regexp.Regexp // error pattern expected, if set
 	Ordered     bool
-	ExpectWarn  bool // an annotation was expected (not produced yet)
+	// Annotations are the annotation expectations, in script order.
+	Annotations []ExpectedAnnotation
 
 	// ExpectedString is the expected string result, if any.
 	ExpectedString *string
@@ -73,6 +74,25 @@ type EvalCmd struct {
 	// Expected are the expected series, in script order. A scalar result
 	// is written as a line holding just a number and gets empty labels.
 	Expected []ExpectedSeries
+}
+
+// ExpectedAnnotation is one `expect warn|info|no_warn|no_info` line. For
+// warn and info, Msg (exact) or Regexp, if set, must match one of the
+// query's annotations of that kind; without either, any one will do.
+type ExpectedAnnotation struct {
+	Kind   string
+	Msg    string
+	Regexp *regexp.Regexp
+}
+
+func (a ExpectedAnnotation) matches(s string) bool {
+	switch {
+	case a.Msg != "":
+		return s == a.Msg
+	case a.Regexp != nil:
+		return a.Regexp.MatchString(s)
+	}
+	return true
 }
 
 // ExpectedSeries is one expected series and its values.
@@ -197,7 +217,9 @@ func parseEval(lines []string, i int) (Command, int, error) {
 	}
 	cmd.Fail = mod == "fail"
 	cmd.Ordered = mod == "ordered"
-	cmd.ExpectWarn = mod == "warn" || mod == "info"
+	if mod == "warn" || mod == "info" {
+		cmd.Annotations = append(cmd.Annotations, ExpectedAnnotation{Kind: mod})
+	}
 
 	end := block(lines, i)
 	for j := i + 1; j <= end; j++ {
@@ -249,11 +271,23 @@ func (cmd *EvalCmd) parseLine(l string, j int) error {
 		switch m[1] {
 		case "ordered":
 			cmd.Ordered = true
-		case "warn", "info":
-			cmd.ExpectWarn = true
+		case "warn", "info", "no_warn", "no_info":
+			a := ExpectedAnnotation{Kind: m[1]}
+			pattern := strings.TrimSpace(m[3])
+			switch m[2] {
+			case "msg":
+				a.Msg = pattern
+			case "regex":
+				re, err := regexp.Compile(pattern)
+				if err != nil {
+					return fmt.Errorf("invalid expect %s regex: %w", m[1], err)
+				}
+				a.Regexp = re
+			}
+			cmd.Annotations = append(cmd.Annotations, a)
 		case "fail":
 			cmd.Fail = true
-			msg := strings.Trim(strings.TrimSpace(m[3]), `"`)
+			msg := strings.TrimSpace(m[3])
 			switch m[2] {
 			case "msg":
 				cmd.FailMessage = msg
