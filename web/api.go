@@ -56,7 +56,7 @@ func (e *apiError) Error() string { return fmt.Sprintf("%s: %s", e.typ, e.err) }
 // maxPointsPerSeries is Prometheus's cap on range-query resolution.
 const maxPointsPerSeries = 11000
 
-type apiEndpoint func(*http.Request) ([]byte, []string, *apiError)
+type apiEndpoint func(*http.Request) ([]byte, *annotations, *apiError)
 
 func (h *Handler) registerAPI(r *mux.Router) {
 	get, getPost := []string{http.MethodGet}, []string{http.MethodGet, http.MethodPost}
@@ -90,7 +90,7 @@ func (h *Handler) registerAPI(r *mux.Router) {
 	r.HandleFunc("/write", h.instrumentFunc("/api/v1/write", h.testReady(h.remoteWrite))).Methods(http.MethodPost)
 	// CORS preflight requests for any API path.
 	r.PathPrefix("/").Methods(http.MethodOptions).HandlerFunc(h.testReady(h.apiFunc(
-		func(*http.Request) ([]byte, []string, *apiError) { return nil, nil, nil })))
+		func(*http.Request) ([]byte, *annotations, *apiError) { return nil, nil, nil })))
 }
 
 // apiFunc turns an endpoint that returns the "data" JSON (or an error) into a
@@ -99,7 +99,7 @@ func (h *Handler) registerAPI(r *mux.Router) {
 func (h *Handler) apiFunc(f apiEndpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h.setCORS(w, r)
-		data, warnings, apiErr := f(r)
+		data, annots, apiErr := f(r)
 		if apiErr != nil {
 			h.respondError(w, r, apiErr)
 			return
@@ -111,23 +111,39 @@ func (h *Handler) apiFunc(f apiEndpoint) http.HandlerFunc {
 		b := make([]byte, 0, len(data)+64)
 		b = append(b, `{"status":"success","data":`...)
 		b = append(b, data...)
-		b = appendWarnings(b, warnings)
+		b = annots.appendTo(b)
 		b = append(b, '}')
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(b) // A failed write means the client left; nothing to do.
 	}
 }
 
-func appendWarnings(b []byte, warnings []string) []byte {
-	if len(warnings) == 0 {
+// annotations are the warnings and infos of an answer, each field left out
+// of the envelope when empty, as Prometheus does.
+type annotations struct {
+	warnings, infos []string
+}
+
+func (a *annotations) appendTo(b []byte) []byte {
+	if a == nil {
 		return b
 	}
-	b = append(b, `,"warnings":[`...)
-	for i, w := range warnings {
+	b = appendStringField(b, "warnings", a.warnings)
+	return appendStringField(b, "infos", a.infos)
+}
+
+func appendStringField(b []byte, name string, vals []string) []byte {
+	if len(vals) == 0 {
+		return b
+	}
+	b = append(b, ',')
+	b = appendString(b, name)
+	b = append(b, ":["...)
+	for i, v := range vals {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, w)
+		b = appendString(b, v)
 	}
 	return append(b, ']')
 }
@@ -150,7 +166,7 @@ func invalidParam(name string, err error) *apiError {
 	return &apiError{errorBadData, fmt.Errorf("invalid parameter %q: %w", name, err)}
 }
 
-func (h *Handler) query(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) query(r *http.Request) ([]byte, *annotations, *apiError) {
 	ts := time.Now()
 	if v := r.FormValue("time"); v != "" {
 		t, err := parseTime(v)
@@ -171,7 +187,7 @@ func (h *Handler) query(r *http.Request) ([]byte, []string, *apiError) {
 	return h.exec(ctx, qry)
 }
 
-func (h *Handler) queryRange(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) {
 	start, err := parseTime(r.FormValue("start"))
 	if err != nil {
 		return nil, nil, invalidParam("start", err)
@@ -205,13 +221,13 @@ func (h *Handler) queryRange(r *http.Request) ([]byte, []string, *apiError) {
 	return h.exec(ctx, qry)
 }
 
-func (h *Handler) exec(ctx context.Context, qry query.Query) ([]byte, []string, *apiError) {
+func (h *Handler) exec(ctx context.Context, qry query.Query) ([]byte, *annotations, *apiError) {
 	defer qry.Close()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
-		return nil, res.Warnings, queryError(res.Err)
+		return nil, nil, queryError(res.Err)
 	}
-	return appendQueryData(nil, res.Value), res.Warnings, nil
+	return appendQueryData(nil, res.Value), &annotations{warnings: res.Warnings, infos: res.Infos}, nil
 }
 
 // queryError classifies an evaluation error into Prometheus's error types.

@@ -10,7 +10,7 @@ import (
 )
 
 // formatQuery answers the query pretty-printed as Prometheus's UI shows it.
-func (h *Handler) formatQuery(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) formatQuery(r *http.Request) ([]byte, *annotations, *apiError) {
 	expr, err := h.parser.ParseExpr(r.FormValue("query"))
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
@@ -20,7 +20,7 @@ func (h *Handler) formatQuery(r *http.Request) ([]byte, []string, *apiError) {
 
 // parseQuery answers the query's syntax tree in the JSON shape of
 // Prometheus's /api/v1/parse_query, which its UI's tree view reads.
-func (h *Handler) parseQuery(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) parseQuery(r *http.Request) ([]byte, *annotations, *apiError) {
 	expr, err := h.parser.ParseExpr(r.FormValue("query"))
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
@@ -34,7 +34,7 @@ func (h *Handler) parseQuery(r *http.Request) ([]byte, []string, *apiError) {
 
 // queryExemplars validates its parameters like Prometheus and answers no
 // exemplars: Argus does not store them yet.
-func (h *Handler) queryExemplars(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) queryExemplars(r *http.Request) ([]byte, *annotations, *apiError) {
 	start, end, apiErr := timeRange(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
@@ -56,7 +56,7 @@ func (h *Handler) queryExemplars(r *http.Request) ([]byte, []string, *apiError) 
 
 // marshalData encodes the data of the low-traffic endpoints, where the
 // convenience of encoding/json outweighs its cost.
-func marshalData(v any) ([]byte, []string, *apiError) {
+func marshalData(v any) ([]byte, *annotations, *apiError) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, nil, &apiError{errorInternal, fmt.Errorf("encode response: %w", err)}

@@ -51,7 +51,7 @@ func (h *Handler) parseMetadataParams(r *http.Request) (metadataParams, *apiErro
 	return p, nil
 }
 
-func (h *Handler) labelNames(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) labelNames(r *http.Request) ([]byte, *annotations, *apiError) {
 	p, apiErr := h.parseMetadataParams(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
@@ -70,7 +70,7 @@ func (h *Handler) labelNames(r *http.Request) ([]byte, []string, *apiError) {
 	return appendStringList(names, p.limit)
 }
 
-func (h *Handler) labelValues(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) labelValues(r *http.Request) ([]byte, *annotations, *apiError) {
 	name := mux.Vars(r)["name"]
 	// Clients that cannot put a UTF-8 name in a URL path send it escaped
 	// ("U__" followed by _-separated code points), as Prometheus accepts.
@@ -128,11 +128,11 @@ func unionOver(sets [][]*labels.Matcher, get func([]*labels.Matcher) ([]string, 
 
 // appendStringList writes a JSON array of strings ([] when empty), cut to
 // limit when limit > 0, with Prometheus's warning when it was cut.
-func appendStringList(vals []string, limit int) ([]byte, []string, *apiError) {
-	var warnings []string
+func appendStringList(vals []string, limit int) ([]byte, *annotations, *apiError) {
+	var annots *annotations
 	if limit > 0 && len(vals) > limit {
 		vals = vals[:limit]
-		warnings = []string{warnTruncated}
+		annots = &annotations{warnings: []string{warnTruncated}}
 	}
 	b := []byte{'['}
 	for i, v := range vals {
@@ -141,10 +141,10 @@ func appendStringList(vals []string, limit int) ([]byte, []string, *apiError) {
 		}
 		b = appendString(b, v)
 	}
-	return append(b, ']'), warnings, nil
+	return append(b, ']'), annots, nil
 }
 
-func (h *Handler) series(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) series(r *http.Request) ([]byte, *annotations, *apiError) {
 	if err := r.ParseForm(); err != nil {
 		return nil, nil, &apiError{errorBadData, fmt.Errorf("error parsing form values: %w", err)}
 	}
@@ -187,9 +187,9 @@ func (h *Handler) series(r *http.Request) ([]byte, []string, *apiError) {
 	return appendSeriesList(ctx, set, limit)
 }
 
-func appendSeriesList(ctx context.Context, set storage.SeriesSet, limit int) ([]byte, []string, *apiError) {
+func appendSeriesList(ctx context.Context, set storage.SeriesSet, limit int) ([]byte, *annotations, *apiError) {
 	b := []byte{'['}
-	var warnings []string
+	var annots *annotations
 	for n := 0; set.Next(); n++ {
 		if n%checkContextEvery == checkContextEvery-1 {
 			if err := ctx.Err(); err != nil {
@@ -197,7 +197,7 @@ func appendSeriesList(ctx context.Context, set storage.SeriesSet, limit int) ([]
 			}
 		}
 		if limit > 0 && n == limit {
-			warnings = []string{warnTruncated}
+			annots = &annotations{warnings: []string{warnTruncated}}
 			break
 		}
 		if n > 0 {
@@ -208,5 +208,5 @@ func appendSeriesList(ctx context.Context, set storage.SeriesSet, limit int) ([]
 	if err := set.Err(); err != nil {
 		return nil, nil, queryError(err)
 	}
-	return append(b, ']'), warnings, nil
+	return append(b, ']'), annots, nil
 }

@@ -54,7 +54,7 @@ type buildInfo struct {
 	GoVersion string `json:"goVersion"`
 }
 
-func (h *Handler) statusConfig(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) statusConfig(*http.Request) ([]byte, *annotations, *apiError) {
 	if h.opts.Config == nil {
 		return nil, nil, &apiError{errorUnavailable, errors.New("no configuration loaded")}
 	}
@@ -67,7 +67,7 @@ func (h *Handler) statusConfig(*http.Request) ([]byte, []string, *apiError) {
 	}{cfg.String()})
 }
 
-func (h *Handler) statusFlags(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) statusFlags(*http.Request) ([]byte, *annotations, *apiError) {
 	flags := h.opts.Flags
 	if flags == nil {
 		flags = map[string]string{}
@@ -75,7 +75,7 @@ func (h *Handler) statusFlags(*http.Request) ([]byte, []string, *apiError) {
 	return marshalData(flags)
 }
 
-func (h *Handler) statusBuildInfo(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) statusBuildInfo(*http.Request) ([]byte, *annotations, *apiError) {
 	return marshalData(buildInfo{
 		Version:   version.Version,
 		Revision:  version.Revision,
@@ -86,7 +86,7 @@ func (h *Handler) statusBuildInfo(*http.Request) ([]byte, []string, *apiError) {
 	})
 }
 
-func (h *Handler) statusRuntimeInfo(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) statusRuntimeInfo(*http.Request) ([]byte, *annotations, *apiError) {
 	hostname, _ := os.Hostname() // Empty when unknown; not worth failing the page.
 	info := runtimeInfo{
 		StartTime:        h.startTime,
@@ -147,7 +147,7 @@ func metricValue(mf *dto.MetricFamily) float64 {
 
 // walReplay answers while the WAL replays too (it is how a UI shows
 // start-up progress), so it is not gated on readiness.
-func (h *Handler) walReplay(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) walReplay(*http.Request) ([]byte, *annotations, *apiError) {
 	var st WALReplayStatus
 	if h.opts.WALReplayStatus != nil {
 		st = h.opts.WALReplayStatus()

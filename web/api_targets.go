@@ -65,7 +65,7 @@ func (h *Handler) targetRetriever() TargetRetriever {
 	return h.opts.TargetRetriever
 }
 
-func (h *Handler) targets(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) targets(r *http.Request) ([]byte, *annotations, *apiError) {
 	// Like Prometheus, these two come from the URL only, never a form body.
 	q := r.URL.Query()
 	pool := q.Get("scrapePool")
@@ -192,7 +192,7 @@ func splitHostPort(hostport string) (host, port string, err error) {
 	return host, port, err
 }
 
-func (h *Handler) scrapePools(*http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) scrapePools(*http.Request) ([]byte, *annotations, *apiError) {
 	names := sortedPools(h.targetRetriever().TargetsActive())
 	return marshalData(struct {
 		ScrapePools []string `json:"scrapePools"`
@@ -201,7 +201,7 @@ func (h *Handler) scrapePools(*http.Request) ([]byte, []string, *apiError) {
 
 // metadata validates its parameters like Prometheus and answers no
 // metadata: scrape does not keep metric metadata yet.
-func (h *Handler) metadata(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) metadata(r *http.Request) ([]byte, *annotations, *apiError) {
 	for _, p := range []string{"limit", "limit_per_metric"} {
 		if s := r.FormValue(p); s != "" {
 			if _, err := strconv.Atoi(s); err != nil {
@@ -213,7 +213,7 @@ func (h *Handler) metadata(r *http.Request) ([]byte, []string, *apiError) {
 }
 
 // targetMetadata is metadata's per-target sibling, likewise empty for now.
-func (h *Handler) targetMetadata(r *http.Request) ([]byte, []string, *apiError) {
+func (h *Handler) targetMetadata(r *http.Request) ([]byte, *annotations, *apiError) {
 	if s := r.FormValue("limit"); s != "" {
 		if _, err := strconv.Atoi(s); err != nil {
 			return nil, nil, &apiError{errorBadData, errors.New("limit must be a number")}

@@ -100,7 +100,7 @@ func TestQueryAPIResponses(t *testing.T) {
 		{
 			name: "range query, sum by and rate", method: "POST", target: "/api/v1/query_range",
 			form: url.Values{"query": {"sum by (job) (rate(up[30s]))"}, "start": {"60"}, "end": {"60"}, "step": {"15"}}, code: 200,
-			body: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[60,"0"]]},{"metric":{"job":"b"},"values":[[60,"0"]]}]}}`,
+			body: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[60,"0"]]},{"metric":{"job":"b"},"values":[[60,"0"]]}]},"infos":["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"up\" (1:20)"]}`,
 		},
 		{
 			name: "bad time", method: "GET", target: "/api/v1/query?query=up&time=yesterday", code: 400,
