@@ -100,6 +100,27 @@ func (it *XORIterator) Next() bool {
 		return it.readValue()
 	}
 
+	// Otherwise read the dod's prefix (10, 110, 1110 or 1111) from the
+	// buffer in one step when four bits are there; near the end of the
+	// stream fall back to bit by bit.
+	if it.br.valid < 4 {
+		it.br.fill()
+	}
+	if it.br.valid >= 4 {
+		var size, used uint8
+		switch top := it.br.buf >> (it.br.valid - 4) & 0xf; {
+		case top < 0b1100:
+			size, used = 14, 2
+		case top < 0b1110:
+			size, used = 17, 3
+		case top == 0b1110:
+			size, used = 20, 4
+		default:
+			size, used = 64, 4
+		}
+		it.br.valid -= used
+		return it.applyDod(size)
+	}
 	var code uint8
 	for range 4 {
 		bit, err := it.br.readBit()
@@ -123,6 +144,12 @@ func (it *XORIterator) Next() bool {
 	case 0b1111:
 		size = 64
 	}
+	return it.applyDod(size)
+}
+
+// applyDod reads a delta of delta of the given bit size and advances the
+// timestamp by it.
+func (it *XORIterator) applyDod(size uint8) bool {
 	raw, err := it.br.readBits(size)
 	if err != nil {
 		return it.fail(err)
