@@ -55,6 +55,10 @@ type appender struct {
 // storage.ErrTooOldSample, storage.ErrDuplicateSampleForTimestamp); the
 // caller may skip that sample and carry on with the batch.
 func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
+	if t < a.db.minValid.Load() {
+		a.db.metrics.rejectedOutOfBounds.Inc()
+		return 0, storage.ErrOutOfBounds
+	}
 	var s *memSeries
 	if ref != 0 {
 		s = a.db.series.getByRef(ref)
@@ -160,18 +164,28 @@ func (a *appender) Commit() error {
 // judge decides every buffered sample against the head as it will be once
 // the commits before this one and the earlier samples of this batch apply,
 // and fills the WAL and WBL scratch. It returns the head's newest timestamp
-// after this commit. Callers hold commitMu.
+// after this commit. Callers hold commitMu, which head truncation also
+// takes: a series it removed since Append is looked up again by labels.
 func (a *appender) judge() int64 {
 	db := a.db
 	db.epoch++
 	epoch := db.epoch
 	win := db.oooWin.Load()
 	maxT := db.maxT.Load()
+	minValid := db.minValid.Load()
 	a.newSeries, a.walSeries = a.newSeries[:0], a.walSeries[:0]
 	a.walSamples, a.wblSamples = a.walSamples[:0], a.wblSamples[:0]
 
 	for i := range a.samples {
 		p := &a.samples[i]
+		if p.s.deleted {
+			p.s = db.getOrCreate(p.s.lset)
+		}
+		if p.t < minValid {
+			p.verdict = verdictReject
+			db.metrics.rejectedOutOfBounds.Inc()
+			continue
+		}
 		s := p.s
 		if s.epoch != epoch {
 			// First sample of this series in the commit: start from the
@@ -237,7 +251,7 @@ func (a *appender) apply() {
 		switch p.verdict {
 		case verdictInOrder:
 			p.s.mu.Lock()
-			p.s.appendInOrder(p.t, p.v)
+			p.s.appendInOrder(p.t, p.v, &a.db.copts)
 			p.s.mu.Unlock()
 			inOrder++
 		case verdictOutOfOrder:

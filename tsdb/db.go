@@ -14,14 +14,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/headchunks"
 	"github.com/argusmon/argus/tsdb/wlog"
 )
 
 // Directory names inside the data directory, as Prometheus names them.
 const (
-	walDirName = "wal"
-	wblDirName = "wbl"
+	walDirName        = "wal"
+	wblDirName        = "wbl"
+	headChunksDirName = "chunks_head"
 )
+
+// defaultChunkRange is Prometheus's head chunk range, its default minimum
+// block duration: two hours in milliseconds. Chunks do not cross multiples
+// of it.
+const defaultChunkRange = 2 * 60 * 60 * 1000
 
 // Options configure a DB.
 type Options struct {
@@ -33,6 +40,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the self-metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// HeadChunkFileSize is the size past which a new chunks_head file is
+	// started; 0 means Prometheus's 128 MiB. Tests make it small.
+	HeadChunkFileSize int
+	// WALSegmentSize is the WAL segment size, a multiple of 32 KiB; 0 means
+	// Prometheus's 128 MiB. Tests make it small.
+	WALSegmentSize int
 }
 
 // DB is the database of one data directory.
@@ -47,6 +60,14 @@ type DB struct {
 	numSer   atomic.Int64
 	oooWin   atomic.Int64
 	maxT     atomic.Int64 // newest in-order timestamp in the head
+	// minValid is the oldest timestamp the head accepts: what is older has
+	// been truncated away.
+	minValid atomic.Int64
+
+	chunks *headchunks.Mapper
+	copts  chunkOpts
+	// truncMu serialises head truncations.
+	truncMu sync.Mutex
 
 	// commitMu serialises commits so that the order of records in the WAL
 	// is the order samples are applied in memory, which replay reproduces.
@@ -81,19 +102,34 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db.oooWin.Store(max(opts.OutOfOrderTimeWindow, 0))
 	db.maxT.Store(math.MinInt64)
+	db.minValid.Store(math.MinInt64)
 	m, err := newMetrics(opts.Registerer, func() float64 { return float64(db.numSer.Load()) })
 	if err != nil {
 		return nil, fmt.Errorf("register tsdb metrics: %w", err)
 	}
 	db.metrics = m
 
+	// Full chunks on disk first, then the WAL attaches them to the series
+	// it creates and replays only the samples after them, as Prometheus does.
 	rp := newReplayer(db)
-	walOpts := wlog.Options{Compress: true, Logger: logger}
-	if db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walOpts, rp.walRecord); err != nil {
+	db.chunks, err = headchunks.Open(filepath.Join(dir, headChunksDirName),
+		headchunks.Options{MaxFileSize: opts.HeadChunkFileSize, Logger: logger}, rp.mmappedChunk)
+	if err != nil {
+		return nil, fmt.Errorf("open head chunks: %w", err)
+	}
+	db.copts = chunkOpts{mapper: db.chunks, chunkRange: defaultChunkRange, writeFailed: db.chunkWriteFailed}
+	walOpts := wlog.Options{Compress: true, Logger: logger, SegmentSize: opts.WALSegmentSize}
+	db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walOpts, rp.walRecord)
+	rp.wait()
+	if err != nil {
+		db.chunks.Close()
 		return nil, fmt.Errorf("open WAL: %w", err)
 	}
-	if db.wbl, err = wlog.Open(filepath.Join(dir, wblDirName), walOpts, rp.wblRecord); err != nil {
+	db.wbl, err = wlog.Open(filepath.Join(dir, wblDirName), walOpts, rp.wblRecord)
+	rp.wait()
+	if err != nil {
 		db.wal.Close()
+		db.chunks.Close()
 		return nil, fmt.Errorf("open WBL: %w", err)
 	}
 	for _, w := range []*wlog.Writer{db.wal, db.wbl} {
@@ -138,7 +174,14 @@ func (db *DB) Close() error {
 	if db.closed.Swap(true) {
 		return nil
 	}
-	return errors.Join(db.wal.Close(), db.wbl.Close())
+	return errors.Join(db.wal.Close(), db.wbl.Close(), db.chunks.Close())
+}
+
+// chunkWriteFailed notes a full chunk kept in memory because writing it to
+// chunks_head failed.
+func (db *DB) chunkWriteFailed(err error) {
+	db.metrics.chunkWriteFailures.Inc()
+	db.logger.Error("Write full chunk to chunks_head; keeping it in memory", "err", err)
 }
 
 // newRef hands out series references in increasing order.

@@ -6,22 +6,30 @@ import (
 
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/chunkenc"
+	"github.com/argusmon/argus/tsdb/headchunks"
 )
 
+// chunkRef is a chunk the iterator will read: in memory (b) or on disk
+// (ref, read when the iterator gets to it).
 type chunkRef struct {
 	b          []byte
+	ref        headchunks.Ref
 	minT, maxT int64
 }
 
 // seriesIterator walks one series' samples in [mint, maxt], merging the
 // in-order chunks with the out-of-order samples (the in-order sample wins a
-// timestamp tie). It works on a snapshot taken by reset: cut chunks are
-// immutable and shared, the open chunk and the out-of-order samples are
+// timestamp tie). It works on a snapshot taken by reset: full chunks are
+// immutable (in memory, shared, or on disk, read through the mmap when the
+// iterator gets to them), the open chunk and the out-of-order samples are
 // copied, so appends after reset neither race with nor show in it. Chunks
-// are decoded lazily, one at a time.
+// are decoded lazily, one at a time. A chunk whose file head truncation
+// deleted meanwhile ends the iteration with an error.
 type seriesIterator struct {
+	mapper  *headchunks.Mapper
 	chunks  []chunkRef
 	headBuf []byte
+	diskBuf []byte
 	ooo     []sample
 	mint    int64
 	maxt    int64
@@ -41,18 +49,23 @@ type seriesIterator struct {
 	err                error
 }
 
-func (it *seriesIterator) reset(s *memSeries, mint, maxt int64) {
+func (it *seriesIterator) reset(s *memSeries, mapper *headchunks.Mapper, mint, maxt int64) {
+	it.mapper = mapper
 	it.chunks = it.chunks[:0]
 	it.ooo = it.ooo[:0]
 	s.mu.Lock()
-	for _, c := range s.full {
+	for _, c := range s.chunks {
 		if c.maxT >= mint && c.minT <= maxt {
-			it.chunks = append(it.chunks, chunkRef{c.c.Bytes(), c.minT, c.maxT})
+			cr := chunkRef{ref: c.ref, minT: c.minT, maxT: c.maxT}
+			if c.mem != nil {
+				cr.b = c.mem.Bytes()
+			}
+			it.chunks = append(it.chunks, cr)
 		}
 	}
-	if h := s.head; h != nil && h.maxT >= mint && h.minT <= maxt {
+	if h := &s.head; h.c != nil && h.c.NumSamples() > 0 && h.maxT >= mint && h.minT <= maxt {
 		it.headBuf = append(it.headBuf[:0], h.c.Bytes()...)
-		it.chunks = append(it.chunks, chunkRef{it.headBuf, h.minT, h.maxT})
+		it.chunks = append(it.chunks, chunkRef{b: it.headBuf, minT: h.minT, maxT: h.maxT})
 	}
 	if len(s.ooo) > 0 {
 		lo := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= mint })
@@ -83,7 +96,16 @@ func (it *seriesIterator) chunkSeek(t int64) {
 			if it.chunks[it.ci].maxT < t {
 				continue
 			}
-			it.cit.Reset(it.chunks[it.ci].b)
+			b := it.chunks[it.ci].b
+			if b == nil {
+				var err error
+				if it.diskBuf, err = it.mapper.Chunk(it.chunks[it.ci].ref, it.diskBuf[:0]); err != nil {
+					it.err = err
+					return
+				}
+				b = it.diskBuf
+			}
+			it.cit.Reset(b)
 			it.active = true
 		}
 		if it.cit.SeekTo(t) {

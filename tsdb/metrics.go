@@ -10,22 +10,29 @@ const (
 	reasonOutOfOrder = "out_of_order"
 	reasonTooOld     = "too_old"
 	reasonDuplicate  = "duplicate"
+	// reasonOutOfBounds is a sample older than what the head was truncated to.
+	reasonOutOfBounds = "out_of_bounds"
 )
 
 // metrics are the database's self-metrics, named after Prometheus's
 // prometheus_tsdb_* ones with the argus_ prefix. Counters are resolved once
 // so that the append path does not look up label values.
 type metrics struct {
-	samplesAppended    prometheus.Counter
-	oooAppended        prometheus.Counter
-	oooRejected        prometheus.Counter
-	rejectedOutOfOrder prometheus.Counter
-	rejectedTooOld     prometheus.Counter
-	rejectedDuplicate  prometheus.Counter
-	walCorruptions     prometheus.Counter
-	wblWriteFailures   prometheus.Counter
-	seriesCreated      prometheus.Counter
-	headSeries         prometheus.GaugeFunc
+	samplesAppended     prometheus.Counter
+	oooAppended         prometheus.Counter
+	oooRejected         prometheus.Counter
+	rejectedOutOfOrder  prometheus.Counter
+	rejectedTooOld      prometheus.Counter
+	rejectedDuplicate   prometheus.Counter
+	rejectedOutOfBounds prometheus.Counter
+	walCorruptions      prometheus.Counter
+	wblWriteFailures    prometheus.Counter
+	seriesCreated       prometheus.Counter
+	seriesRemoved       prometheus.Counter
+	chunkWriteFailures  prometheus.Counter
+	checkpoints         prometheus.Counter
+	checkpointFailures  prometheus.Counter
+	headSeries          prometheus.GaugeFunc
 }
 
 func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics, error) {
@@ -46,9 +53,10 @@ func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics,
 			Name: "argus_tsdb_out_of_order_samples_total",
 			Help: "Out-of-order samples rejected: older than the series' newest sample and outside the out-of-order time window.",
 		}),
-		rejectedOutOfOrder: rejected.WithLabelValues(reasonOutOfOrder),
-		rejectedTooOld:     rejected.WithLabelValues(reasonTooOld),
-		rejectedDuplicate:  rejected.WithLabelValues(reasonDuplicate),
+		rejectedOutOfOrder:  rejected.WithLabelValues(reasonOutOfOrder),
+		rejectedTooOld:      rejected.WithLabelValues(reasonTooOld),
+		rejectedDuplicate:   rejected.WithLabelValues(reasonDuplicate),
+		rejectedOutOfBounds: rejected.WithLabelValues(reasonOutOfBounds),
 		walCorruptions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "argus_tsdb_wal_corruptions_total",
 			Help: "Corrupt or torn WAL and WBL tails repaired at start-up.",
@@ -61,6 +69,22 @@ func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics,
 			Name: "argus_tsdb_head_series_created_total",
 			Help: "Series created in the head.",
 		}),
+		seriesRemoved: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_head_series_removed_total",
+			Help: "Series removed from the head by truncation.",
+		}),
+		chunkWriteFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_head_chunk_write_failures_total",
+			Help: "Full chunks kept in memory because writing them to chunks_head failed.",
+		}),
+		checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_checkpoint_creations_total",
+			Help: "WAL checkpoints created.",
+		}),
+		checkpointFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_checkpoint_creations_failed_total",
+			Help: "WAL checkpoints that failed.",
+		}),
 		headSeries: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "argus_tsdb_head_series",
 			Help: "Series in the head.",
@@ -71,7 +95,8 @@ func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics,
 	}
 	for _, c := range []prometheus.Collector{
 		m.samplesAppended, m.oooAppended, m.oooRejected, rejected, m.walCorruptions,
-		m.wblWriteFailures, m.seriesCreated, m.headSeries,
+		m.wblWriteFailures, m.seriesCreated, m.seriesRemoved, m.chunkWriteFailures,
+		m.checkpoints, m.checkpointFailures, m.headSeries,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -203,3 +203,33 @@ func (p *memPostings) labelValues(name string) []string {
 	slices.Sort(values)
 	return values
 }
+
+// deleteSeries removes the series from the index. Lists are filtered in
+// place: readers only ever hold copies.
+func (p *memPostings) deleteSeries(dead []*memSeries) {
+	if len(dead) == 0 {
+		return
+	}
+	gone := make(map[storage.SeriesRef]struct{}, len(dead))
+	pairs := map[labels.Label]struct{}{}
+	for _, s := range dead {
+		gone[s.ref] = struct{}{}
+		s.lset.Range(func(l labels.Label) { pairs[l] = struct{}{} })
+	}
+	isGone := func(r storage.SeriesRef) bool { _, ok := gone[r]; return ok }
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range pairs {
+		values := p.m[l.Name]
+		list := slices.DeleteFunc(values[l.Value], isGone)
+		switch {
+		case len(list) > 0:
+			values[l.Value] = list
+		case len(values) > 1:
+			delete(values, l.Value)
+		default:
+			delete(p.m, l.Name)
+		}
+	}
+	p.all = slices.DeleteFunc(p.all, isGone)
+}

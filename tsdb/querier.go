@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/headchunks"
 )
 
 // querier reads the head over [mint, maxt].
@@ -29,7 +30,7 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, _ *storage.Select
 	if sortSeries {
 		slices.SortFunc(series, func(a, b *memSeries) int { return labels.Compare(a.lset, b.lset) })
 	}
-	return &seriesSet{series: series, mint: q.mint, maxt: q.maxt, idx: -1}
+	return &seriesSet{series: series, mapper: q.db.chunks, mint: q.mint, maxt: q.maxt, idx: -1}
 }
 
 // matching returns the series matching ms that have samples in range, in
@@ -100,6 +101,7 @@ func (q *querier) Close() error { return nil }
 
 type seriesSet struct {
 	series     []*memSeries
+	mapper     *headchunks.Mapper
 	mint, maxt int64
 	idx        int
 }
@@ -114,7 +116,7 @@ func (ss *seriesSet) Next() bool {
 
 // At returns a fresh Series each time: callers may keep it past Next.
 func (ss *seriesSet) At() storage.Series {
-	return &headSeries{s: ss.series[ss.idx], mint: ss.mint, maxt: ss.maxt}
+	return &headSeries{s: ss.series[ss.idx], mapper: ss.mapper, mint: ss.mint, maxt: ss.maxt}
 }
 
 func (ss *seriesSet) Err() error { return nil }
@@ -123,6 +125,7 @@ func (ss *seriesSet) Err() error { return nil }
 // called.
 type headSeries struct {
 	s          *memSeries
+	mapper     *headchunks.Mapper
 	mint, maxt int64
 }
 
@@ -133,6 +136,6 @@ func (hs *headSeries) Iterator(reuse storage.Iterator) storage.Iterator {
 	if !ok {
 		it = &seriesIterator{}
 	}
-	it.reset(hs.s, hs.mint, hs.maxt)
+	it.reset(hs.s, hs.mapper, hs.mint, hs.maxt)
 	return it
 }

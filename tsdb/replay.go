@@ -5,8 +5,15 @@ import (
 	"log/slog"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/chunkenc"
+	"github.com/argusmon/argus/tsdb/headchunks"
 	"github.com/argusmon/argus/tsdb/record"
 )
+
+// maxDenseRef bounds the references replay indexes in a slice; others
+// (possible in a Prometheus WAL after many restarts) go through the series
+// set.
+const maxDenseRef = 1 << 22
 
 // replayer rebuilds the head from WAL and WBL records at Open.
 type replayer struct {
@@ -19,14 +26,73 @@ type replayer struct {
 	// same labels were logged under more than one reference (Prometheus can
 	// do that after a restart without a checkpoint).
 	multiRef map[storage.SeriesRef]storage.SeriesRef
+	// mmapped holds the chunks found in chunks_head by series reference
+	// until the WAL creates the series.
+	mmapped map[storage.SeriesRef][]headChunk
+	readBuf []byte
+	// byRef resolves the dense references of a WAL without the series set's
+	// locks and maps: replay looks up every sample's series.
+	byRef   []*memSeries
+	workers *replayWorkers // nil until the first sample, and after wait
 
 	numSeries, numSamples, oooSamples int
+	numChunks, skippedChunks          int
 	unknownRefs, skippedRecords       int
+	tooOld                            int
 	skippedTypes                      map[record.Type]int
 }
 
 func newReplayer(db *DB) *replayer {
-	return &replayer{db: db, multiRef: map[storage.SeriesRef]storage.SeriesRef{}, skippedTypes: map[record.Type]int{}}
+	return &replayer{
+		db:           db,
+		multiRef:     map[storage.SeriesRef]storage.SeriesRef{},
+		mmapped:      map[storage.SeriesRef][]headChunk{},
+		skippedTypes: map[record.Type]int{},
+	}
+}
+
+// mmappedChunk collects a chunk found in chunks_head. Out-of-order chunks
+// and other encodings (Prometheus's histograms) are skipped: Argus
+// recovers out-of-order samples from the WBL.
+func (r *replayer) mmappedChunk(c headchunks.Chunk) error {
+	ref := storage.SeriesRef(c.SeriesRef)
+	list := r.mmapped[ref]
+	if c.OutOfOrder || c.Encoding != uint8(chunkenc.EncXOR) || (len(list) > 0 && c.MinT <= list[len(list)-1].maxT) {
+		r.skippedChunks++
+		return nil
+	}
+	r.mmapped[ref] = append(list, headChunk{minT: c.MinT, maxT: c.MaxT, ref: c.Ref})
+	r.numChunks++
+	return nil
+}
+
+// attachChunks gives a series created from the WAL its chunks on disk. A
+// replay worker then restores the series' newest sample from the last one.
+func (r *replayer) attachChunks(s *memSeries) {
+	list, ok := r.mmapped[s.ref]
+	if !ok {
+		return
+	}
+	delete(r.mmapped, s.ref)
+	// A truncation dropped the chunks before the minimum valid time (read
+	// from the checkpoint, before any series) but may have left their files.
+	minValid := r.db.minValid.Load()
+	for len(list) > 0 && list[0].maxT < minValid {
+		list = list[1:]
+	}
+	if len(list) == 0 {
+		return
+	}
+	s.chunks = list
+	r.db.bumpMaxT(list[len(list)-1].maxT)
+	r.queue(s, replayAttach, 0, 0)
+}
+
+func (r *replayer) queue(s *memSeries, kind uint8, t int64, v float64) {
+	if r.workers == nil {
+		r.workers = newReplayWorkers(r.db)
+	}
+	r.workers.add(replayItem{s: s, kind: kind, t: t, v: v})
 }
 
 func (r *replayer) walRecord(rec []byte) error {
@@ -47,7 +113,15 @@ func (r *replayer) walRecord(rec []byte) error {
 			return fmt.Errorf("WAL: %w", err)
 		}
 		for _, rs := range r.samples {
-			r.addSample(rs)
+			r.addSample(rs, true)
+		}
+	case record.MinValidTime:
+		t, err := r.dec.MinValidTime(rec)
+		if err != nil {
+			return fmt.Errorf("WAL: %w", err)
+		}
+		if t > r.db.minValid.Load() {
+			r.db.minValid.Store(t)
 		}
 	default:
 		// Tombstones, exemplars, metadata and histograms from a Prometheus
@@ -69,7 +143,7 @@ func (r *replayer) wblRecord(rec []byte) error {
 		return fmt.Errorf("WBL: %w", err)
 	}
 	for _, rs := range r.samples {
-		r.addSample(rs)
+		r.addSample(rs, false)
 	}
 	return nil
 }
@@ -104,43 +178,71 @@ func (r *replayer) addSeries(rs record.RefSeries) {
 		db.numSer.Add(1)
 		db.metrics.seriesCreated.Inc()
 		r.numSeries++
+		r.attachChunks(s)
+		if rs.Ref < maxDenseRef {
+			if int(rs.Ref) >= len(r.byRef) {
+				r.byRef = append(r.byRef, make([]*memSeries, int(rs.Ref)+1-len(r.byRef))...)
+			}
+			r.byRef[rs.Ref] = s
+		}
 	}
 	s.logged = true
 }
 
-// addSample applies a logged sample. The log holds only samples that a
-// commit accepted, so one older than the series' newest is an accepted
-// out-of-order sample, whatever the window is now.
-func (r *replayer) addSample(rs record.RefSample) {
+// addSample queues a logged sample for its series. A sample older than the
+// head's minimum valid time was truncated away.
+func (r *replayer) addSample(rs record.RefSample, fromWAL bool) {
+	if rs.T < r.db.minValid.Load() {
+		r.tooOld++
+		return
+	}
 	ref := rs.Ref
 	if m, ok := r.multiRef[ref]; ok {
 		ref = m
 	}
-	s := r.db.series.getByRef(ref)
+	var s *memSeries
+	if int(ref) < len(r.byRef) {
+		s = r.byRef[ref]
+	} else {
+		s = r.db.series.getByRef(ref)
+	}
 	if s == nil {
 		r.unknownRefs++
 		return
 	}
-	s.mu.Lock()
-	switch {
-	case !s.hasInOrder() || rs.T > s.lastT:
-		s.appendInOrder(rs.T, rs.V)
-		r.db.bumpMaxT(rs.T)
-		r.numSamples++
-	case rs.T == s.lastT:
-		// A repeat, or the WBL copy of a sample the WAL already gave.
-	default:
-		if inserted, _ := s.insertOOO(rs.T, rs.V); inserted {
-			r.oooSamples++
-			r.numSamples++
-		}
+	kind := replayWBLSample
+	if fromWAL {
+		kind = replayWALSample
 	}
-	s.mu.Unlock()
+	r.queue(s, kind, rs.T, rs.V)
+}
+
+// wait applies every queued sample. Open calls it after each log, so that
+// the WBL's samples land after the WAL's, and on failure, so that no
+// worker outlives it.
+func (r *replayer) wait() {
+	if r.workers == nil {
+		return
+	}
+	c := r.workers.stop()
+	r.numSamples += c.samples
+	r.oooSamples += c.ooo
+	r.skippedChunks += c.badChunks
+	r.workers = nil
 }
 
 func (r *replayer) report(logger *slog.Logger) {
 	logger.Info("Replayed write logs", "dir", r.db.dir, "series", r.numSeries,
-		"samples", r.numSamples, "out_of_order_samples", r.oooSamples)
+		"samples", r.numSamples, "out_of_order_samples", r.oooSamples, "mmapped_chunks", r.numChunks)
+	if n := len(r.mmapped); n > 0 {
+		logger.Info("Ignored head chunks of series not in the WAL (removed by truncation)", "series", n)
+	}
+	if r.skippedChunks > 0 {
+		logger.Warn("Skipped unsupported or inconsistent head chunks", "chunks", r.skippedChunks)
+	}
+	if r.tooOld > 0 {
+		logger.Info("Dropped logged samples older than the truncated head", "samples", r.tooOld)
+	}
 	if r.unknownRefs > 0 {
 		logger.Warn("Dropped logged samples of unknown series", "samples", r.unknownRefs)
 	}
@@ -150,5 +252,5 @@ func (r *replayer) report(logger *slog.Logger) {
 	for typ, n := range r.skippedTypes {
 		logger.Warn("Skipped unsupported write log records", "type", int(typ), "records", n)
 	}
-	r.series, r.samples, r.multiRef = nil, nil, nil
+	r.series, r.samples, r.multiRef, r.mmapped, r.byRef = nil, nil, nil, nil, nil
 }

@@ -26,6 +26,9 @@ const (
 	Unknown Type = 255
 	Series  Type = 1
 	Samples Type = 2
+	// MinValidTime is written only into checkpoints: the oldest timestamp
+	// the head may still hold once the checkpoint's segments are gone.
+	MinValidTime Type = 14
 )
 
 // RefSeries is a series and the reference the head gave it.
@@ -212,4 +215,22 @@ func (dec *Decoder) Samples(rec []byte, samples []RefSample) ([]RefSample, error
 		return nil, fmt.Errorf("decode samples record after %d samples: %w", len(samples)-start, d.err)
 	}
 	return samples, nil
+}
+
+// EncodeMinValidTime appends a MinValidTime record for mint to b: the type
+// byte and mint as 8 big-endian bytes.
+func EncodeMinValidTime(mint int64, b []byte) []byte {
+	b = append(b, byte(MinValidTime))
+	return binary.BigEndian.AppendUint64(b, uint64(mint))
+}
+
+// MinValidTime decodes a MinValidTime record.
+func (*Decoder) MinValidTime(rec []byte) (int64, error) {
+	if GetType(rec) != MinValidTime {
+		return 0, fmt.Errorf("decode min valid time record: record type %d is not %d", GetType(rec), MinValidTime)
+	}
+	if len(rec) != 9 {
+		return 0, fmt.Errorf("decode min valid time record: %d bytes, want 9", len(rec))
+	}
+	return int64(binary.BigEndian.Uint64(rec[1:])), nil
 }

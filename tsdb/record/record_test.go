@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -149,6 +150,29 @@ func assertSamples(t *testing.T, want, got []RefSample) {
 	for i := range want {
 		if want[i].Ref != got[i].Ref || want[i].T != got[i].T || math.Float64bits(want[i].V) != math.Float64bits(got[i].V) {
 			t.Fatalf("sample %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestMinValidTimeMatchesUpstream(t *testing.T) {
+	var enc upstream.Encoder
+	upDec := upstream.NewDecoder(labels.NewSymbolTable(), nil)
+	var dec Decoder
+	for _, mint := range []int64{0, -1, 1_700_000_000_000, math.MinInt64, math.MaxInt64} {
+		ours := EncodeMinValidTime(mint, nil)
+		if want := enc.MinValidTime(mint, nil); !bytes.Equal(ours, want) {
+			t.Fatalf("min valid time %d: encoded %x, upstream %x", mint, ours, want)
+		}
+		if got, err := upDec.MinValidTime(ours); err != nil || got != mint {
+			t.Fatalf("upstream decodes %d as %d, %v", mint, got, err)
+		}
+		if got, err := dec.MinValidTime(ours); err != nil || got != mint {
+			t.Fatalf("decoded %d as %d, %v", mint, got, err)
+		}
+		for _, bad := range [][]byte{ours[:5], append(ours, 0), {byte(Samples)}} {
+			if _, err := dec.MinValidTime(bad); err == nil {
+				t.Fatalf("decoded malformed record %x", bad)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/golang/snappy"
 )
@@ -31,12 +32,17 @@ type Reader struct {
 	err   error
 }
 
-// NewReader opens the log in dir for reading.
-func NewReader(dir string) (*Reader, error) {
+// NewReader opens the log in dir for reading, every segment of it.
+func NewReader(dir string) (*Reader, error) { return NewRangeReader(dir, 0, -1) }
+
+// NewRangeReader opens the log in dir for reading segments first to last,
+// both included; a negative last means through the newest segment.
+func NewRangeReader(dir string, first, last int) (*Reader, error) {
 	segs, err := listSegments(dir)
 	if err != nil {
 		return nil, err
 	}
+	segs = slices.DeleteFunc(segs, func(s int) bool { return s < first || (last >= 0 && s > last) })
 	return &Reader{dir: dir, segs: segs, cur: -1}, nil
 }
 

@@ -69,7 +69,19 @@ func Open(dir string, opts Options, replay func(rec []byte) error) (*Writer, err
 	}
 	w := &Writer{dir: dir, segmentSize: int64(size), compress: opts.Compress, logger: logger}
 
-	r, err := NewReader(dir)
+	// The newest checkpoint stands for every segment up to its index.
+	cpDir, cpIdx, err := LastCheckpoint(dir)
+	switch {
+	case errors.Is(err, ErrNoCheckpoint):
+		cpIdx = -1
+	case err != nil:
+		return nil, err
+	default:
+		if err := replayCheckpoint(cpDir, replay); err != nil {
+			return nil, err
+		}
+	}
+	r, err := NewRangeReader(dir, cpIdx+1, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +109,8 @@ func Open(dir string, opts Options, replay func(rec []byte) error) (*Writer, err
 	if err != nil {
 		return nil, err
 	}
-	next := 0
-	if n := len(segs); n > 0 {
+	next := cpIdx + 1
+	if n := len(segs); n > 0 && segs[n-1] >= next {
 		next = segs[n-1] + 1
 		// Reuse an empty last segment rather than pile up empty files when
 		// the process restarts repeatedly.
@@ -283,6 +295,45 @@ func (w *Writer) Sync() error {
 	}
 	if err := w.seg.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", w.seg.Name(), err)
+	}
+	return nil
+}
+
+// NextSegment finishes the open segment, if it holds anything, and starts
+// the next one, so that every record logged so far is in a segment that
+// will not change. It returns the index of the segment now being written.
+func (w *Writer) NextSegment() (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.segSize == 0 {
+		return w.segIndex, nil
+	}
+	if err := w.cutSegment(); err != nil {
+		return 0, err
+	}
+	return w.segIndex, nil
+}
+
+// Truncate deletes the segments before index i, oldest first so that a
+// failure leaves the rest consecutive. The segment being written is kept.
+func (w *Writer) Truncate(i int) error {
+	w.mu.Lock()
+	cur := w.segIndex
+	w.mu.Unlock()
+	segs, err := listSegments(w.dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if s >= i || s >= cur {
+			break
+		}
+		if err := os.Remove(SegmentName(w.dir, s)); err != nil {
+			return fmt.Errorf("truncate write log: %w", err)
+		}
 	}
 	return nil
 }
