@@ -19,12 +19,9 @@ func (c *Config) SetDirectory(dir string) {
 		join(&c.ScrapeConfigFiles[i])
 	}
 	for _, sc := range c.ScrapeConfigs {
-		if sc == nil {
-			continue
+		if sc != nil {
+			sc.setDirectory(dir)
 		}
-		sc.HTTPClientConfig.SetDirectory(dir)
-		join(&sc.ScrapeFailureLogFile)
-		setSDDirectory(dir, sc.FileSDConfigs, sc.HTTPSDConfigs)
 	}
 	for _, am := range c.AlertingConfig.AlertmanagerConfigs {
 		if am == nil {
@@ -60,4 +57,11 @@ func setSDDirectory(dir string, files []*FileSDConfig, https []*HTTPSDConfig) {
 			h.HTTPClientConfig.SetDirectory(dir)
 		}
 	}
+}
+
+// setDirectory resolves a scrape job's relative paths against dir.
+func (sc *ScrapeConfig) setDirectory(dir string) {
+	sc.HTTPClientConfig.SetDirectory(dir)
+	sc.ScrapeFailureLogFile = commoncfg.JoinDir(dir, sc.ScrapeFailureLogFile)
+	setSDDirectory(dir, sc.FileSDConfigs, sc.HTTPSDConfigs)
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // LoadFile reads, parses and validates the configuration file filename.
-// Relative file paths inside it are resolved against the file's directory.
+// Relative file paths inside it are resolved against the file's directory,
+// and the jobs of the files named by scrape_config_files are merged in.
 func LoadFile(filename string) (*Config, error) {
 	data, err := os.ReadFile(filename)
 	if err != nil {
@@ -24,6 +25,9 @@ func LoadFile(filename string) (*Config, error) {
 		return nil, err
 	}
 	cfg.SetDirectory(filepath.Dir(filename))
+	if err := cfg.loadScrapeConfigFiles(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
