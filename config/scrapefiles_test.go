@@ -24,7 +24,7 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 func TestScrapeConfigFilesMerged(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"main.yml": "global:\n  scrape_interval: 20s\nscrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n",
+		"main.yml":   "global:\n  scrape_interval: 20s\nscrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n",
 		"jobs/b.yml": "scrape_configs:\n  - job_name: b\n    authorization:\n      credentials_file: token\n",
 		"jobs/a.yml": "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n",
 	})

@@ -147,4 +147,3 @@ func procRSSBytes(t *testing.T, pid int) int64 {
 	t.Fatal("no VmRSS")
 	return 0
 }
-
