@@ -213,7 +213,7 @@ func TestRemoteWrite(t *testing.T) {
 		want string
 	}{
 		{"bad snappy", strings.NewReader("not snappy at all"), "decode snappy body"},
-		{"bad protobuf", strings.NewReader(string(snappy.Encode(nil, []byte{0xff, 0xff, 0xff}))), "decode protobuf WriteRequest"},
+		{"bad protobuf", strings.NewReader(string(snappy.Encode(nil, []byte{0xff, 0xff, 0xff}))), "decode protobuf prometheus.WriteRequest"},
 		{"unsorted labels", writeRequest(t,
 			ts("rw_bad", nil, prompb.Sample{Timestamp: 999_000, Value: 1}),
 			prompb.TimeSeries{Labels: []prompb.Label{{Name: "z", Value: "1"}, {Name: "__name__", Value: "rw_bad"}}, Samples: []prompb.Sample{{Timestamp: 999_000, Value: 1}}},

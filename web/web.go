@@ -1,6 +1,7 @@
 // Package web owns Argus's HTTP surface: the server, its middleware (request
 // ids, request metrics, compression), the lifecycle endpoints, self-metrics
-// exposition and the Prometheus-compatible HTTP API v1. It only calls into
+// exposition, the Prometheus-compatible HTTP API v1, the remote-write
+// receiver (1.0 and 2.0), remote read and federation. It only calls into
 // the other packages; nothing calls into it.
 package web
 
@@ -25,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/argusmon/argus/config"
@@ -88,6 +90,24 @@ type Options struct {
 	// TargetRetriever backs /api/v1/targets and /api/v1/scrape_pools; nil
 	// lists no targets.
 	TargetRetriever TargetRetriever
+
+	// ExternalLabels returns the running config's global external_labels,
+	// added by /federate and remote read to series that lack them. It is a
+	// function so that a reload takes effect; nil means none.
+	ExternalLabels func() labels.Labels
+	// LookbackDelta is how far back /federate looks for a series' latest
+	// sample (--query.lookback-delta); zero means 5m.
+	LookbackDelta time.Duration
+	// RemoteReadSampleLimit caps the samples of one sampled remote-read
+	// response (--storage.remote.read-sample-limit); zero means no limit.
+	RemoteReadSampleLimit int
+	// RemoteReadConcurrencyLimit caps concurrent remote-read requests
+	// (--storage.remote.read-concurrent-limit); zero means no limit.
+	RemoteReadConcurrencyLimit int
+	// RemoteReadMaxBytesInFrame is the target size of a streamed
+	// remote-read frame (--storage.remote.read-max-bytes-in-frame); zero
+	// means 1 MiB.
+	RemoteReadMaxBytesInFrame int
 }
 
 // Handler serves Argus's HTTP endpoints.
@@ -104,6 +124,11 @@ type Handler struct {
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// readGate holds one token per running remote read; nil is unlimited.
+	readGate chan struct{}
+	// now is the clock of /federate, replaceable by tests.
+	now func() time.Time
 }
 
 // New builds the handler and its routes. It does not listen yet.
@@ -125,6 +150,7 @@ func New(o Options) *Handler {
 		parser:    o.Parser,
 		startTime: time.Now().UTC(),
 		cwd:       cwd,
+		now:       time.Now,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "argus_http_requests_total",
 			Help: "Counter of HTTP requests.",
@@ -137,6 +163,9 @@ func New(o Options) *Handler {
 	}
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(h.requests, h.duration)
+	}
+	if o.RemoteReadConcurrencyLimit > 0 {
+		h.readGate = make(chan struct{}, o.RemoteReadConcurrencyLimit)
 	}
 	h.routes()
 	return h
@@ -162,10 +191,22 @@ func (h *Handler) routes() {
 	r.HandleFunc("/-/reload", h.instrumentFunc("/-/reload", h.reload)).Methods(http.MethodPost, http.MethodPut)
 	r.HandleFunc("/-/quit", h.instrumentFunc("/-/quit", h.quit)).Methods(http.MethodPost, http.MethodPut)
 
+	r.Handle("/federate", h.instrument("/federate", gzipMiddleware(h.testReady(h.federate)))).Methods(http.MethodGet)
+	// Remote read answers in protobuf, snappy-compressed or streamed, so it
+	// is registered ahead of the API subrouter and its gzip middleware.
+	r.HandleFunc("/api/v1/read", h.instrumentFunc("/api/v1/read", h.testReady(h.remoteRead))).Methods(http.MethodPost)
+
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(gzipMiddleware)
 	h.registerAPI(api)
 	r.Handle("/", http.RedirectHandler("/api/v1/status/buildinfo", http.StatusFound))
+}
+
+func (h *Handler) externalLabels() labels.Labels {
+	if h.opts.ExternalLabels == nil {
+		return labels.EmptyLabels()
+	}
+	return h.opts.ExternalLabels()
 }
 
 func (h *Handler) gatherer() prometheus.Gatherer {

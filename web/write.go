@@ -3,15 +3,13 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 
-	"github.com/golang/snappy"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/prompb"
 
+	"github.com/argusmon/argus/remote"
 	"github.com/argusmon/argus/storage"
 )
 
@@ -19,68 +17,55 @@ import (
 // hostile or broken sender cannot make Argus allocate without limit.
 const maxWriteRequestBytes = 256 << 20
 
-// remoteWrite receives Remote-Write 1.0 requests. A request is committed all
-// or nothing: any invalid series or rejected sample rolls the whole request
-// back and is answered 400 with the reason, so the sender can tell what broke.
+// remoteWrite receives Remote-Write 1.0 and 2.0 requests, told apart by the
+// proto parameter of the Content-Type. A request is committed all or
+// nothing: any invalid series or rejected sample rolls the whole request back
+// and is answered 400 with the reason, so the sender can tell what broke and
+// knows that retrying the same request cannot half-duplicate it.
 func (h *Handler) remoteWrite(w http.ResponseWriter, r *http.Request) {
 	if !h.opts.EnableRemoteWriteReceiver {
 		http.Error(w, "remote write receiver needs to be enabled with --web.enable-remote-write-receiver", http.StatusNotFound)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-protobuf" {
-			http.Error(w, fmt.Sprintf("unsupported Content-Type %q, want application/x-protobuf", ct), http.StatusUnsupportedMediaType)
-			return
-		}
-		if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
-			http.Error(w, fmt.Sprintf("unsupported remote-write protobuf message %q; this version accepts prometheus.WriteRequest (Remote-Write 1.0)", p), http.StatusUnsupportedMediaType)
-			return
-		}
+	proto, err := remote.ParseWriteContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
+		return
 	}
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "snappy" {
 		http.Error(w, fmt.Sprintf("unsupported Content-Encoding %q, want snappy", enc), http.StatusUnsupportedMediaType)
 		return
 	}
-	req, err := decodeWriteRequest(r.Body)
+	if proto == remote.WriteProtoV2 {
+		h.remoteWriteV2(w, r)
+		return
+	}
+	raw, err := remote.DecodeSnappyBody(r.Body, maxWriteRequestBytes)
 	if err != nil {
-		h.logger.WarnContext(r.Context(), "bad remote-write request", "err", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.writeRejected(w, r, err)
+		return
+	}
+	req, err := remote.DecodeWriteV1(raw)
+	if err != nil {
+		h.writeRejected(w, r, err)
 		return
 	}
 	if err := h.appendWriteRequest(r, req); err != nil {
-		h.logger.WarnContext(r.Context(), "remote-write request rejected", "err", err)
-		code := http.StatusBadRequest
-		if errors.Is(err, errAppendInternal) {
-			code = http.StatusInternalServerError
-		}
-		http.Error(w, err.Error(), code)
+		h.writeRejected(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func decodeWriteRequest(body io.Reader) (*prompb.WriteRequest, error) {
-	compressed, err := io.ReadAll(io.LimitReader(body, maxWriteRequestBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read request body: %w", err)
+// writeRejected answers a remote-write request that committed nothing:
+// 500 for a storage failure (the sender retries), 400 otherwise (it must not).
+func (h *Handler) writeRejected(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadRequest
+	if errors.Is(err, errAppendInternal) {
+		code = http.StatusInternalServerError
 	}
-	n, err := snappy.DecodedLen(compressed)
-	if err != nil {
-		return nil, fmt.Errorf("decode snappy body: %w", err)
-	}
-	if n > maxWriteRequestBytes {
-		return nil, fmt.Errorf("decompressed request is %d bytes, more than the limit of %d", n, maxWriteRequestBytes)
-	}
-	raw, err := snappy.Decode(nil, compressed)
-	if err != nil {
-		return nil, fmt.Errorf("decode snappy body: %w", err)
-	}
-	var req prompb.WriteRequest
-	if err := req.Unmarshal(raw); err != nil {
-		return nil, fmt.Errorf("decode protobuf WriteRequest: %w", err)
-	}
-	return &req, nil
+	h.logger.WarnContext(r.Context(), "remote-write request rejected", "err", err, "code", code)
+	http.Error(w, err.Error(), code)
 }
 
 var (
@@ -110,18 +95,50 @@ func (h *Handler) appendWriteRequest(r *http.Request, req *prompb.WriteRequest) 
 		if len(ts.Histograms) > 0 {
 			return fmt.Errorf("series %d %s: native histograms are not supported yet", i, lset)
 		}
-		var ref storage.SeriesRef
-		for _, s := range ts.Samples {
-			ref, err = app.Append(ref, lset, s.Timestamp, s.Value)
-			if err != nil {
-				return fmt.Errorf("series %s, sample at %d: %w", lset, s.Timestamp, err)
-			}
+		if err := appendSamples(app, lset, ts.Samples); err != nil {
+			return err
 		}
 	}
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("%w: commit: %w", errAppendInternal, err)
 	}
 	return nil
+}
+
+// sample is the part of a 1.0 or 2.0 protobuf sample the appender needs.
+type sample interface {
+	GetTimestamp() int64
+	GetValue() float64
+}
+
+// appendSamples appends one series' samples. A rejection by storage names
+// the series and timestamp; other storage failures are internal.
+func appendSamples[S any, PS interface {
+	*S
+	sample
+}](app storage.Appender, lset labels.Labels, samples []S) error {
+	var ref storage.SeriesRef
+	for i := range samples {
+		s := PS(&samples[i])
+		var err error
+		ref, err = app.Append(ref, lset, s.GetTimestamp(), s.GetValue())
+		if err != nil {
+			if !isIngestRejection(err) {
+				err = fmt.Errorf("%w: %w", errAppendInternal, err)
+			}
+			return fmt.Errorf("series %s, sample at %d: %w", lset, s.GetTimestamp(), err)
+		}
+	}
+	return nil
+}
+
+// isIngestRejection tells a sample storage refuses (the sender's fault, 400)
+// from a storage failure (ours, 500).
+func isIngestRejection(err error) bool {
+	return errors.Is(err, storage.ErrOutOfOrderSample) ||
+		errors.Is(err, storage.ErrDuplicateSampleForTimestamp) ||
+		errors.Is(err, storage.ErrOutOfBounds) ||
+		errors.Is(err, storage.ErrTooOldSample)
 }
 
 // writeRequestLabels validates a series' labels as Prometheus's receiver does:

@@ -28,6 +28,10 @@ type serverFlags struct {
 	enableRemoteWriteReceiver bool
 	corsOrigin                string
 
+	remoteReadSampleLimit      int
+	remoteReadConcurrencyLimit int
+	remoteReadMaxBytesInFrame  int
+
 	lookbackDelta  model.Duration
 	queryTimeout   model.Duration
 	maxConcurrency int
@@ -61,6 +65,13 @@ func (f *serverFlags) register(app *kingpin.Application) {
 	app.Flag("web.enable-remote-write-receiver", "Enable API endpoint accepting remote write requests.").BoolVar(&f.enableRemoteWriteReceiver)
 	app.Flag("web.cors.origin", `Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\.com'`).
 		Default(".*").StringVar(&f.corsOrigin)
+
+	app.Flag("storage.remote.read-sample-limit", "Maximum overall number of samples to return via the remote read interface, in a single query. 0 means no limit. This limit is ignored for streamed response types.").
+		Default("50000000").IntVar(&f.remoteReadSampleLimit)
+	app.Flag("storage.remote.read-concurrent-limit", "Maximum number of concurrent remote read calls. 0 means no limit.").
+		Default("10").IntVar(&f.remoteReadConcurrencyLimit)
+	app.Flag("storage.remote.read-max-bytes-in-frame", "Maximum number of bytes in a single frame for streaming remote read response types before marshalling. Note that client might have limit on frame size as well. 1MB as recommended by protobuf by default.").
+		Default("1048576").IntVar(&f.remoteReadMaxBytesInFrame)
 
 	app.Flag("query.lookback-delta", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.").
 		Default("5m").SetValue(&f.lookbackDelta)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/argusmon/argus/config"
@@ -173,6 +174,13 @@ func (s *server) run(ctx context.Context) error {
 		TSDBRetentionDuration: s.flags.retentionTime,
 		TSDBMaxBytes:          s.flags.retentionSize,
 		TargetRetriever:       &s.targets,
+		ExternalLabels: func() labels.Labels {
+			return s.config.Load().GlobalConfig.ExternalLabels
+		},
+		LookbackDelta:              time.Duration(s.flags.lookbackDelta),
+		RemoteReadSampleLimit:      s.flags.remoteReadSampleLimit,
+		RemoteReadConcurrencyLimit: s.flags.remoteReadConcurrencyLimit,
+		RemoteReadMaxBytesInFrame:  s.flags.remoteReadMaxBytesInFrame,
 	})
 	webErr := make(chan error, 1)
 	go func() { webErr <- webHandler.Run(ctx) }()
