@@ -133,6 +133,12 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 			if !lset.IsValid(s.validation) {
 				return res, fmt.Errorf("invalid metric name or label names: %s", lset.String())
 			}
+			// Cached series passed this check under the same settings: a
+			// change of limits starts a loop with a fresh cache.
+			if err := s.labelLimits.check(lset); err != nil {
+				sl.metrics.labelLimitsExceeded.Inc()
+				return res, err
+			}
 		}
 		// Counted before the limit and ingest checks: the report series says
 		// how many samples relabeling left, whatever storage then did.

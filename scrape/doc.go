@@ -11,6 +11,10 @@
 // Exposition parsing, relabeling and the label types are borrowed from the
 // prometheus module's model packages.
 //
+// Targets come from the job's discovery (scrape/discovery), static_configs
+// included: the manager runs a discovery.Manager and syncs each pool with the
+// groups it delivers; static targets apply within ApplyConfig.
+//
 // Loops start from Manager.ApplyConfig; Manager.Run only ties the manager's
 // life to a context.
 package scrape

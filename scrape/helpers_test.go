@@ -18,8 +18,15 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 
 	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/scrape/discovery"
 	"github.com/argusmon/argus/storage"
 )
+
+// staticGroups returns the target groups of a job's static_configs, as the
+// discovery manager would deliver them.
+func staticGroups(cfg *config.ScrapeConfig) []*discovery.Group {
+	return discovery.StaticGroups(cfg.StaticConfigs)
+}
 
 // sample is one committed sample as the fake storage saw it.
 type sample struct {

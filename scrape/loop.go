@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -53,9 +54,23 @@ type scrapeLoop struct {
 	lastStart    time.Time // wall time the last scrape began.
 	lastScrapeTS time.Time // timestamp the last scrape's samples got.
 
+	// forced, when set, fails every scrape without contacting the target
+	// (target_limit exceeded). The pool sets it while the loop runs.
+	forced atomic.Pointer[error]
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// setForcedErr makes every following scrape fail with err, or scrape
+// normally again if err is nil.
+func (sl *scrapeLoop) setForcedErr(err error) {
+	if err == nil {
+		sl.forced.Store(nil)
+		return
+	}
+	sl.forced.Store(&err)
 }
 
 func newScrapeLoop(deps loopDeps, t *Target, s *poolSettings, sc *targetScraper, cache *seriesCache) *scrapeLoop {
@@ -144,9 +159,17 @@ func (sl *scrapeLoop) scrapeAndReport(ts time.Time) {
 	buf := sl.getBuffer()
 	defer sl.buffers.Put(buf)
 
-	ctx, cancel := context.WithTimeout(sl.scrapeCtx, sl.target.timeout)
-	contentType, scrapeErr := sl.scraper.scrape(ctx, buf)
-	cancel()
+	var (
+		contentType string
+		scrapeErr   error
+	)
+	if forced := sl.forced.Load(); forced != nil {
+		scrapeErr = *forced
+	} else {
+		ctx, cancel := context.WithTimeout(sl.scrapeCtx, sl.target.timeout)
+		contentType, scrapeErr = sl.scraper.scrape(ctx, buf)
+		cancel()
+	}
 	if errors.Is(scrapeErr, errBodySizeLimit) {
 		sl.metrics.bodySizeExceeded.Inc()
 	}

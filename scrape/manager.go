@@ -2,20 +2,19 @@ package scrape
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
 	"os"
-	"reflect"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 
-	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/scrape/discovery"
 )
 
 // Options configure a Manager.
@@ -26,6 +25,13 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// HTTPClientOptions are applied to every job's HTTP client.
 	HTTPClientOptions []commoncfg.HTTPClientOption
+	// DiscoveryDebounce is how long target-group updates are gathered
+	// before pools sync; 0 means discovery.DefaultDebounce (5s). A new or
+	// changed job syncs as soon as its providers have reported.
+	DiscoveryDebounce time.Duration
+	// Discovery holds settings for the service-discovery providers (DNS
+	// resolver, http_sd client options, file_sd poll interval).
+	Discovery discovery.ProviderOptions
 }
 
 // Manager runs one scrape pool per scrape job. Loops start as soon as
@@ -45,6 +51,11 @@ type Manager struct {
 	cancel  context.CancelFunc
 	pending sync.WaitGroup
 
+	// discovery feeds the pools their target groups; updates ends when it
+	// has stopped and the goroutine applying them has returned.
+	discovery *discovery.Manager
+	updates   chan struct{}
+
 	mu      sync.Mutex // serialises ApplyConfig and Stop.
 	pools   map[string]*scrapePool
 	seed    uint64
@@ -63,7 +74,7 @@ func NewManager(o Options, app Appendable) *Manager {
 	if v == "" {
 		v = "unknown"
 	}
-	return &Manager{
+	m := &Manager{
 		logger:     logger,
 		opts:       o,
 		appendable: app,
@@ -73,98 +84,41 @@ func NewManager(o Options, app Appendable) *Manager {
 		ctx:        ctx,
 		cancel:     cancel,
 		pools:      map[string]*scrapePool{},
+		updates:    make(chan struct{}),
+	}
+	m.discovery = discovery.NewManager(ctx, discovery.Options{
+		Logger:     logger.With("component", "discovery"),
+		Registerer: o.Registerer,
+		Debounce:   o.DiscoveryDebounce,
+		Providers:  o.Discovery,
+	})
+	go m.applyUpdates()
+	return m
+}
+
+// applyUpdates syncs pools with the target groups discovery has ready,
+// until discovery stops.
+func (m *Manager) applyUpdates() {
+	defer close(m.updates)
+	for range m.discovery.Ready() {
+		m.mu.Lock()
+		if !m.stopped {
+			m.syncDiscovered()
+		}
+		m.mu.Unlock()
 	}
 }
 
-// ApplyConfig brings the scrape pools in line with cfg: it starts pools for
-// new jobs, stops those of removed jobs (their series are marked stale), and
-// reloads jobs whose configuration changed. A job whose configuration is
-// unchanged is not touched: its loops keep running with their phase and
-// caches. A job that fails to apply keeps running as before (or does not
-// start, if new); the error names every such job.
-func (m *Manager) ApplyConfig(cfg *config.Config) error {
-	if cfg == nil {
-		return errors.New("nil configuration")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stopped {
-		return errors.New("scrape manager is stopped")
-	}
-
-	jobs := make(map[string]*config.ScrapeConfig, len(cfg.ScrapeConfigs))
-	for i, sc := range cfg.ScrapeConfigs {
-		if sc == nil {
-			return fmt.Errorf("scrape_configs[%d] is empty", i)
+// syncDiscovered takes discovery's pending groups and syncs the pools they
+// belong to. Must hold m.mu, which also serialises it with ApplyConfig so a
+// pool never receives groups of a configuration it no longer runs.
+func (m *Manager) syncDiscovered() {
+	for job, groups := range m.discovery.Take() {
+		// A job whose pool is gone (removed, or never created because its
+		// config failed) has nothing to sync.
+		if sp, ok := m.pools[job]; ok {
+			sp.syncGroups(groups)
 		}
-		if _, dup := jobs[sc.JobName]; dup {
-			return fmt.Errorf("found multiple scrape configs with job name %q", sc.JobName)
-		}
-		jobs[sc.JobName] = sc
-	}
-	m.seed = offsetSeed(cfg.GlobalConfig.ExternalLabels.String())
-
-	for name, sp := range m.pools {
-		if _, ok := jobs[name]; !ok {
-			sp.stop(stopRemoved)
-			delete(m.pools, name)
-		}
-	}
-
-	failed := map[string]error{}
-	for name, sc := range jobs {
-		sp, exists := m.pools[name]
-		if exists {
-			sp.mu.Lock()
-			unchanged := reflect.DeepEqual(sp.cfg, sc)
-			sp.mu.Unlock()
-			if unchanged {
-				continue
-			}
-			m.metrics.poolReloads.Inc()
-			if err := sp.apply(sc, &cfg.GlobalConfig); err != nil {
-				m.metrics.poolReloadsFailed.Inc()
-				failed[name] = err
-			}
-			continue
-		}
-		m.metrics.poolsCreated.Inc()
-		sp = m.newPool(name)
-		if err := sp.apply(sc, &cfg.GlobalConfig); err != nil {
-			m.metrics.poolsFailed.Inc()
-			failed[name] = err
-			continue
-		}
-		m.pools[name] = sp
-	}
-	if err := errJoin(failed); err != nil {
-		m.logger.Error("Applying scrape configuration failed", "err", err)
-		return err
-	}
-	return nil
-}
-
-func (m *Manager) newPool(name string) *scrapePool {
-	logger := m.logger.With("scrape_pool", name)
-	return &scrapePool{
-		name: name,
-		deps: loopDeps{
-			appendable: m.appendable,
-			appCtx:     context.WithoutCancel(m.ctx),
-			scrapeCtx:  m.ctx,
-			buffers:    m.buffers,
-			metrics:    m.metrics,
-			logger:     logger,
-			seed:       m.seed,
-		},
-		logger:     logger,
-		metrics:    m.metrics,
-		userAgent:  m.userAgent,
-		clientOpts: m.opts.HTTPClientOptions,
-		pending:    &m.pending,
-		shutdown:   m.ctx.Done(),
-		loops:      map[uint64]*scrapeLoop{},
-		targets:    map[uint64]*Target{},
 	}
 }
 
@@ -183,6 +137,12 @@ func (m *Manager) Run(ctx context.Context) error {
 // after a quick restart the series go on without a gap. Targets removed by an
 // earlier reload whose markers are still pending get them written now.
 func (m *Manager) Stop() {
+	m.stop()
+	// Outside the lock: the update goroutine may be waiting for it.
+	<-m.updates
+}
+
+func (m *Manager) stop() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stopped {

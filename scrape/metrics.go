@@ -25,6 +25,9 @@ type metrics struct {
 	duplicate           prometheus.Counter
 	outOfBounds         prometheus.Counter
 	cacheFlushForced    prometheus.Counter
+	targetLimitExceeded prometheus.Counter
+	targetLimit         *prometheus.GaugeVec
+	labelLimitsExceeded prometheus.Counter
 }
 
 var summaryObjectives = map[float64]float64{0.01: 0.001, 0.05: 0.005, 0.5: 0.05, 0.90: 0.01, 0.99: 0.001}
@@ -63,6 +66,12 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 		duplicate:           counter("argus_target_scrapes_sample_duplicate_timestamp_total", "Total number of samples rejected due to duplicate timestamps but different values."),
 		outOfBounds:         counter("argus_target_scrapes_sample_out_of_bounds_total", "Total number of samples rejected due to timestamp falling outside of the time bounds."),
 		cacheFlushForced:    counter("argus_target_scrapes_cache_flush_forced_total", "How many times a scrape cache was flushed due to getting big while scrapes are failing."),
+		targetLimitExceeded: counter("argus_target_scrape_pool_exceeded_target_limit_total", "Total number of times scrape pools hit the target limit, during sync or config reload."),
+		targetLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "argus_target_scrape_pool_target_limit",
+			Help: "Maximum number of targets allowed in this scrape pool.",
+		}, []string{"scrape_job"}),
+		labelLimitsExceeded: counter("argus_target_scrape_pool_exceeded_label_limits_total", "Total number of times scrape pools hit the label limits, during sync or config reload."),
 	}
 	if reg == nil {
 		return m
@@ -71,7 +80,7 @@ func newMetrics(reg prometheus.Registerer, logger *slog.Logger) *metrics {
 		m.scrapes, m.poolsCreated, m.poolsFailed, m.poolReloads, m.poolReloadsFailed,
 		m.poolTargets, m.syncLength, m.syncFailed, m.intervalLength,
 		m.sampleLimitExceeded, m.bodySizeExceeded, m.outOfOrder, m.duplicate, m.outOfBounds,
-		m.cacheFlushForced,
+		m.cacheFlushForced, m.targetLimitExceeded, m.targetLimit, m.labelLimitsExceeded,
 	} {
 		if err := reg.Register(c); err != nil {
 			// Scraping works without its self-metrics; a clash (a second
@@ -86,4 +95,5 @@ func (m *metrics) forgetJob(job string) {
 	m.poolTargets.DeleteLabelValues(job)
 	m.syncLength.DeleteLabelValues(job)
 	m.syncFailed.DeleteLabelValues(job)
+	m.targetLimit.DeleteLabelValues(job)
 }

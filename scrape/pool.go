@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 
 	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/scrape/discovery"
 )
 
 // poolSettings is what a job's configuration means for its loops, resolved
@@ -33,6 +34,8 @@ type poolSettings struct {
 	acceptEncoding           string
 	fallbackMediaType        string
 	keepDroppedTargets       int
+	targetLimit              int
+	labelLimits              labelLimits
 }
 
 func newPoolSettings(cfg *config.ScrapeConfig, global *config.GlobalConfig) (*poolSettings, error) {
@@ -91,6 +94,12 @@ func newPoolSettings(cfg *config.ScrapeConfig, global *config.GlobalConfig) (*po
 		acceptEncoding:           encoding,
 		fallbackMediaType:        fallback,
 		keepDroppedTargets:       int(cfg.KeepDroppedTargets),
+		targetLimit:              int(cfg.TargetLimit),
+		labelLimits: labelLimits{
+			count:       int(cfg.LabelLimit),
+			nameLength:  int(cfg.LabelNameLengthLimit),
+			valueLength: int(cfg.LabelValueLengthLimit),
+		},
 	}, nil
 }
 
@@ -158,6 +167,12 @@ type scrapePool struct {
 	targets  map[uint64]*Target
 	dropped  []*Target
 	nDropped int
+	// groups are the job's latest discovered target groups, kept to rebuild
+	// the targets when the job's settings change.
+	groups []*discovery.Group
+	// forcedErr fails every scrape of the pool while target_limit is
+	// exceeded.
+	forcedErr error
 }
 
 // stopMode says what a stopped loop leaves behind.
@@ -170,10 +185,11 @@ const (
 	stopShutdown
 )
 
-// apply (re)configures the pool and syncs its targets. When only the target
-// list changed, loops of targets that stay are left alone; otherwise they are
-// restarted with the new settings. On error the pool keeps running with its
-// previous configuration.
+// apply (re)configures the pool and re-syncs its current targets. When the
+// change cannot affect running loops (only discovery settings changed), they
+// are left alone; otherwise they are restarted with the new settings. On
+// error the pool keeps running with its previous configuration. New target
+// groups arrive separately, through syncGroups.
 func (sp *scrapePool) apply(cfg *config.ScrapeConfig, global *config.GlobalConfig) error {
 	settings, err := newPoolSettings(cfg, global)
 	if err != nil {
@@ -193,18 +209,26 @@ func (sp *scrapePool) apply(cfg *config.ScrapeConfig, global *config.GlobalConfi
 	}
 	reuseCache := sp.cfg != nil && cacheCompatible(sp.cfg, cfg)
 	sp.cfg, sp.settings, sp.client = cfg, settings, client
-	sp.sync(staticGroups(cfg), reuseCache, restart)
+	sp.sync(sp.groups, reuseCache, restart)
 	if oldClient != nil && oldClient != client {
 		oldClient.CloseIdleConnections()
 	}
 	return nil
 }
 
+// syncGroups makes groups the pool's targets, as discovery delivered them.
+func (sp *scrapePool) syncGroups(groups []*discovery.Group) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.groups = groups
+	sp.sync(groups, true, false)
+}
+
 // sync brings the running loops in line with groups. Targets that stay keep
 // their Target (and so their health history); when restartAll is set their
 // loops are restarted to pick up new settings, with the series cache carried
 // over if reuseCache.
-func (sp *scrapePool) sync(groups []targetGroup, reuseCache, restartAll bool) {
+func (sp *scrapePool) sync(groups []*discovery.Group, reuseCache, restartAll bool) {
 	start := time.Now()
 	active, dropped, failures := buildTargets(sp.cfg, sp.settings.targetRelabel, groups)
 	for _, err := range failures {
@@ -225,6 +249,16 @@ func (sp *scrapePool) sync(groups []targetGroup, reuseCache, restartAll bool) {
 			want[h] = t
 		}
 	}
+
+	sp.forcedErr = nil
+	if limit := sp.settings.targetLimit; limit > 0 && len(want) > limit {
+		// As in Prometheus, the whole job fails rather than an arbitrary
+		// subset of it being scraped.
+		sp.forcedErr = fmt.Errorf("target_limit exceeded (number of targets: %d, limit: %d)", len(want), limit)
+		sp.metrics.targetLimitExceeded.Inc()
+		sp.logger.Error("Scrape pool exceeds its target_limit, failing all its targets", "err", sp.forcedErr)
+	}
+	sp.metrics.targetLimit.WithLabelValues(sp.name).Set(float64(sp.settings.targetLimit))
 
 	type restart struct {
 		old  *scrapeLoop
@@ -249,6 +283,9 @@ func (sp *scrapePool) sync(groups []targetGroup, reuseCache, restartAll bool) {
 			l.stop()
 			restarts = append(restarts, restart{old: l, t: sp.targets[h], hash: h})
 		}
+	}
+	for _, l := range sp.loops {
+		l.setForcedErr(sp.forcedErr)
 	}
 	for _, r := range restarts {
 		r.old.wait()
@@ -291,6 +328,7 @@ func (sp *scrapePool) startLoop(h uint64, t *Target, cache *seriesCache) {
 		return
 	}
 	l := newScrapeLoop(sp.deps, t, sp.settings, sc, cache)
+	l.setForcedErr(sp.forcedErr)
 	sp.loops[h] = l
 	sp.targets[h] = t
 	l.start()
@@ -377,13 +415,15 @@ func sameExceptTargets(old, new *config.ScrapeConfig) bool {
 	return reflect.DeepEqual(withoutTargets(old), withoutTargets(new))
 }
 
-// withoutTargets copies c without what decides its target set. Target labels
-// are part of a target's identity (its hash), so a target that stays has the
-// same labels whatever produced them.
+// withoutTargets copies c without what decides its target set (discovery
+// and target relabeling) or only judges it (target_limit, re-checked at every
+// sync). Target labels are part of a target's identity (its hash), so a
+// target that stays has the same labels whatever produced them.
 func withoutTargets(c *config.ScrapeConfig) config.ScrapeConfig {
 	z := *c
 	z.StaticConfigs, z.RelabelConfigs = nil, nil
-	z.KeepDroppedTargets = 0
+	z.FileSDConfigs, z.HTTPSDConfigs, z.DNSSDConfigs = nil, nil, nil
+	z.KeepDroppedTargets, z.TargetLimit = 0, 0
 	return z
 }
 

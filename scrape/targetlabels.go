@@ -11,44 +11,24 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 
 	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/scrape/discovery"
 )
-
-// targetGroup is one source of targets sharing group labels: today one entry
-// of static_configs, later also what file/http/dns discovery produce.
-type targetGroup struct {
-	source  string
-	targets []model.LabelSet
-	labels  model.LabelSet
-}
-
-// staticGroups turns a job's static_configs into target groups.
-func staticGroups(cfg *config.ScrapeConfig) []targetGroup {
-	groups := make([]targetGroup, 0, len(cfg.StaticConfigs))
-	for i, sc := range cfg.StaticConfigs {
-		if sc == nil {
-			continue
-		}
-		g := targetGroup{source: fmt.Sprintf("static_configs[%d]", i), labels: sc.Labels}
-		for _, addr := range sc.Targets {
-			g.targets = append(g.targets, model.LabelSet{model.AddressLabel: model.LabelValue(addr)})
-		}
-		groups = append(groups, g)
-	}
-	return groups
-}
 
 // buildTargets turns target groups into active targets and targets dropped by
 // relabeling. A target whose labels are unusable (no address, bad interval...)
 // is neither: it is reported in failures and not scraped.
-func buildTargets(cfg *config.ScrapeConfig, relabelCfgs []*relabel.Config, groups []targetGroup) (active, dropped []*Target, failures []error) {
+func buildTargets(cfg *config.ScrapeConfig, relabelCfgs []*relabel.Config, groups []*discovery.Group) (active, dropped []*Target, failures []error) {
 	lb := labels.NewBuilder(labels.EmptyLabels())
 	for _, g := range groups {
-		for i, tl := range g.targets {
-			discovered := discoveredLabels(lb, cfg, tl, g.labels)
+		if g == nil {
+			continue
+		}
+		for i, tl := range g.Targets {
+			discovered := discoveredLabels(lb, cfg, tl, g.Labels)
 			t, err := relabelTarget(lb, cfg, relabelCfgs, discovered)
 			switch {
 			case err != nil:
-				failures = append(failures, fmt.Errorf("target %d of %s: %w", i, g.source, err))
+				failures = append(failures, fmt.Errorf("target %d of %s: %w", i, g.Source, err))
 			case t == nil:
 				dropped = append(dropped, newDroppedTarget(discovered))
 			default:
