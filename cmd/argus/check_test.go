@@ -84,3 +84,75 @@ func TestCheckConfigBinary(t *testing.T) {
 		t.Errorf("check config on a valid file: %v\n%s", err, out)
 	}
 }
+
+func TestCheckRules(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		yaml     string
+		wantCode int
+		wantOut  []string
+		wantErr  []string
+	}{
+		{
+			name:     "valid",
+			yaml:     "groups:\n  - name: g\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n      - alert: Down\n        expr: up == 0\n        for: 5m\n        annotations:\n          summary: '{{ $labels.instance }} is down'\n",
+			wantCode: 0,
+			wantOut:  []string{"SUCCESS: 2 rules found"},
+		},
+		{
+			name:     "bad promql",
+			yaml:     "groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n",
+			wantCode: 1,
+			wantErr:  []string{"bad_promql.yml:5", "parse error"},
+		},
+		{
+			name:     "bad template",
+			yaml:     "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          summary: '{{ $labels.instance '\n",
+			wantCode: 1,
+			wantErr:  []string{"bad_template.yml:7", "template"},
+		},
+		{
+			name:     "unknown field",
+			yaml:     "groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up\n        fore: 5m\n",
+			wantCode: 1,
+			wantErr:  []string{"unknown_field.yml:6", "fore"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), strings.ReplaceAll(tc.name, " ", "_")+".yml")
+			if err := os.WriteFile(file, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"check", "rules", file}, &stdout, &stderr); code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d; stdout %q stderr %q", code, tc.wantCode, stdout.String(), stderr.String())
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("stdout %q lacks %q", stdout.String(), w)
+				}
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr %q lacks %q", stderr.String(), w)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckConfigChecksRuleFiles: a config is only as valid as the rule
+// files it names.
+func TestCheckConfigChecksRuleFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "argus.yml"), []byte("rule_files: ['rules/*.yml']\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "rules"), 0o755)
+	os.WriteFile(filepath.Join(dir, "rules", "bad.yml"), []byte("groups:\n  - name: g\n    rules:\n      - record: x\n        expr: rate(\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check", "config", filepath.Join(dir, "argus.yml")}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit code %d, want 1; stdout %q stderr %q", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "bad.yml:5") {
+		t.Errorf("stderr %q does not point at the bad rule", stderr.String())
+	}
+}

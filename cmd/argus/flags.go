@@ -37,6 +37,10 @@ type serverFlags struct {
 	maxConcurrency int
 	maxSamples     int
 
+	resendDelay        model.Duration
+	forOutageTolerance model.Duration
+	forGracePeriod     model.Duration
+
 	logLevel  string
 	logFormat string
 
@@ -79,6 +83,13 @@ func (f *serverFlags) register(app *kingpin.Application) {
 	app.Flag("query.max-concurrency", "Maximum number of queries executed concurrently.").Default("20").IntVar(&f.maxConcurrency)
 	app.Flag("query.max-samples", "Maximum number of samples a single query can load into memory. Note that queries will fail if they try to load more samples than this into memory, so this also limits the number of samples a query can return.").
 		Default("50000000").IntVar(&f.maxSamples)
+
+	app.Flag("rules.alert.resend-delay", "Minimum amount of time to wait before resending an alert to Alertmanager.").
+		Default("1m").SetValue(&f.resendDelay)
+	app.Flag("rules.alert.for-outage-tolerance", "Max time to tolerate outage for restoring \"for\" state of alert.").
+		Default("1h").SetValue(&f.forOutageTolerance)
+	app.Flag("rules.alert.for-grace-period", "Minimum duration between alert and restored \"for\" state. This is maintained only for alerts with configured \"for\" time greater than grace period.").
+		Default("10m").SetValue(&f.forGracePeriod)
 
 	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").
 		Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")

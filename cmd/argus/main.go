@@ -38,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := app.Command("check", "Check the validity of files.")
 	checkConfig := check.Command("config", "Check that configuration files are valid.")
 	checkConfigFiles := checkConfig.Arg("config-files", "The configuration files to check.").Required().Strings()
+	checkRules := check.Command("rules", "Check that rule files are valid.")
+	checkRulesFiles := checkRules.Arg("rule-files", "The rule files to check.").Required().Strings()
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -49,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveMain(&flags, stderr)
 	case checkConfig.FullCommand():
 		return checkConfigMain(*checkConfigFiles, stdout, stderr)
+	case checkRules.FullCommand():
+		return checkRulesMain(*checkRulesFiles, stdout, stderr)
 	}
 	// --help and --version end here: kingpin has printed what was asked.
 	return 0

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +25,7 @@ import (
 	"github.com/argusmon/argus/config"
 	"github.com/argusmon/argus/internal/logging"
 	"github.com/argusmon/argus/query"
+	"github.com/argusmon/argus/rules"
 	"github.com/argusmon/argus/scrape"
 	"github.com/argusmon/argus/tsdb"
 	"github.com/argusmon/argus/web"
@@ -68,6 +71,9 @@ type server struct {
 	storage *readyStorage
 	db      *tsdb.DB
 	scraper *scrape.Manager
+	rules   *rules.Manager
+	// externalURL is the --web.external-url, for rule templates.
+	externalURL string
 	// config is the running configuration, for /api/v1/status/config.
 	config atomic.Pointer[config.Config]
 	// targets forwards to the scrape manager once it exists.
@@ -210,6 +216,21 @@ func (s *server) run(ctx context.Context) error {
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
 		s.logger.Error("applying scrape configuration", "err", err)
 	}
+	s.externalURL = externalURL.String()
+	s.rules = rules.NewManager(rules.ManagerOptions{
+		QueryFunc:   rules.EngineQueryFunc(engine, db),
+		Appendable:  db,
+		Logger:      s.logger.With("component", "rule manager"),
+		Registerer:  s.reg,
+		ResendDelay: time.Duration(s.flags.resendDelay),
+		DefaultQueryOffset: func() time.Duration {
+			return time.Duration(s.config.Load().GlobalConfig.RuleQueryOffset)
+		},
+	})
+	if err := s.applyRules(cfg); err != nil {
+		s.logger.Error("loading rule files", "err", err)
+	}
+	s.rules.Run()
 	s.setReloadResult(true)
 	webHandler.SetReady(true)
 	s.logger.Info("server is ready to receive web requests")
@@ -239,6 +260,7 @@ loop:
 func (s *server) shutdown(cancel context.CancelFunc, webErr <-chan error) error {
 	s.logger.Info("shutting down")
 	s.scraper.Stop()
+	s.rules.Stop()
 	cancel()
 	var err error
 	if webErr != nil {
@@ -261,6 +283,15 @@ func (s *server) reload() error {
 		s.setReloadResult(false)
 		s.reloads.WithLabelValues("failure").Inc()
 		s.logger.Error("error reloading config; keeping the running configuration", "file", cfgName(s.flags.configFile), "err", err)
+		return err
+	}
+	// Rule files are the other input a reload can find broken: load them
+	// before touching anything so that a bad one keeps everything running
+	// on the old configuration.
+	if err := s.applyRules(cfg); err != nil {
+		s.setReloadResult(false)
+		s.reloads.WithLabelValues("failure").Inc()
+		s.logger.Error("error loading rule files; keeping the running configuration", "err", err)
 		return err
 	}
 	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
@@ -328,4 +359,34 @@ func (t *scrapeTargets) TargetsDroppedCounts() map[string]int {
 		return m.TargetsDroppedCounts()
 	}
 	return nil
+}
+
+// applyRules loads the configuration's rule files into the rule manager.
+func (s *server) applyRules(cfg *config.Config) error {
+	files, err := expandRuleFiles(cfg.RuleFiles)
+	if err != nil {
+		return err
+	}
+	return s.rules.Update(time.Duration(cfg.GlobalConfig.EvaluationInterval), files, cfg.GlobalConfig.ExternalLabels, s.externalURL, nil)
+}
+
+// expandRuleFiles expands the rule_files globs (already resolved against the
+// config file's directory) into a sorted, duplicate-free file list.
+func expandRuleFiles(patterns []string) ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	for _, pat := range patterns {
+		matches, err := filepath.Glob(pat)
+		if err != nil {
+			return nil, fmt.Errorf("rule_files pattern %q: %w", pat, err)
+		}
+		for _, m := range matches {
+			if !seen[m] {
+				seen[m] = true
+				files = append(files, m)
+			}
+		}
+	}
+	slices.Sort(files)
+	return files, nil
 }
