@@ -76,6 +76,8 @@ func (h *Handler) registerAPI(r *mux.Router) {
 		{"/targets", h.targets, get},
 		{"/targets/metadata", h.targetMetadata, get},
 		{"/scrape_pools", h.scrapePools, get},
+		{"/rules", h.rules, get},
+		{"/alerts", h.alerts, get},
 		{"/metadata", h.metadata, get},
 		{"/status/config", h.statusConfig, get},
 		{"/status/flags", h.statusFlags, get},

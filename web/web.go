@@ -90,6 +90,8 @@ type Options struct {
 	// TargetRetriever backs /api/v1/targets and /api/v1/scrape_pools; nil
 	// lists no targets.
 	TargetRetriever TargetRetriever
+	// Rules backs /api/v1/rules and /api/v1/alerts; nil lists no rules.
+	Rules RulesRetriever
 
 	// ExternalLabels returns the running config's global external_labels,
 	// added by /federate and remote read to series that lack them. It is a

@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +34,15 @@ func TestRulesEndToEnd(t *testing.T) {
 		return nil
 	}
 	eventually(t, 5*time.Second, "recording rule result", recorded)
+	resp, err := http.Get("http://" + p.addr + "/api/v1/rules?type=record")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"name":"job:app_temperature:max"`) || !strings.Contains(string(body), `"health":"ok"`) {
+		t.Errorf("/api/v1/rules does not list the healthy rule: %s", body)
+	}
 
 	writeConfig(t, ruleFile, "groups:\n  - name: app\n    rules:\n      - record: job:app_temperature:max\n        expr: max by (job) (app_temperature\n")
 	p.signal(syscall.SIGHUP)

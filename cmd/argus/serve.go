@@ -76,8 +76,10 @@ type server struct {
 	externalURL string
 	// config is the running configuration, for /api/v1/status/config.
 	config atomic.Pointer[config.Config]
-	// targets forwards to the scrape manager once it exists.
-	targets scrapeTargets
+	// targets and ruleGroups forward to the scrape and rule managers once
+	// they exist: the web handler is built before either.
+	targets    scrapeTargets
+	ruleGroups ruleGroups
 }
 
 func newServer(f *serverFlags, logger *slog.Logger) *server {
@@ -180,6 +182,7 @@ func (s *server) run(ctx context.Context) error {
 		TSDBRetentionDuration: s.flags.retentionTime,
 		TSDBMaxBytes:          s.flags.retentionSize,
 		TargetRetriever:       &s.targets,
+		Rules:                 &s.ruleGroups,
 		ExternalLabels: func() labels.Labels {
 			return s.config.Load().GlobalConfig.ExternalLabels
 		},
@@ -230,6 +233,7 @@ func (s *server) run(ctx context.Context) error {
 	if err := s.applyRules(cfg); err != nil {
 		s.logger.Error("loading rule files", "err", err)
 	}
+	s.ruleGroups.set(s.rules)
 	s.rules.Run()
 	s.setReloadResult(true)
 	webHandler.SetReady(true)
@@ -389,4 +393,24 @@ func expandRuleFiles(patterns []string) ([]string, error) {
 	}
 	slices.Sort(files)
 	return files, nil
+}
+
+type ruleGroups struct {
+	m atomic.Pointer[rules.Manager]
+}
+
+func (r *ruleGroups) set(m *rules.Manager) { r.m.Store(m) }
+
+func (r *ruleGroups) RuleGroups() []*rules.Group {
+	if m := r.m.Load(); m != nil {
+		return m.RuleGroups()
+	}
+	return nil
+}
+
+func (r *ruleGroups) AlertingRules() []*rules.AlertingRule {
+	if m := r.m.Load(); m != nil {
+		return m.AlertingRules()
+	}
+	return nil
 }
