@@ -55,7 +55,7 @@ type appender struct {
 // storage.ErrTooOldSample, storage.ErrDuplicateSampleForTimestamp); the
 // caller may skip that sample and carry on with the batch.
 func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	if t < a.db.minValid.Load() {
+	if t < a.db.appendMinValid() {
 		a.db.metrics.rejectedOutOfBounds.Inc()
 		return 0, storage.ErrOutOfBounds
 	}
@@ -127,6 +127,7 @@ func (a *appender) Commit() error {
 	if db.closed.Load() {
 		return storage.ErrClosed
 	}
+	oldMaxT := db.maxT.Load()
 	maxT := a.judge()
 
 	a.recs = a.recs[:0]
@@ -158,6 +159,9 @@ func (a *appender) Commit() error {
 	}
 	a.apply()
 	db.bumpMaxT(maxT)
+	if maxT > oldMaxT {
+		db.kickCompaction(oldMaxT, maxT)
+	}
 	return nil
 }
 
@@ -172,7 +176,7 @@ func (a *appender) judge() int64 {
 	epoch := db.epoch
 	win := db.oooWin.Load()
 	maxT := db.maxT.Load()
-	minValid := db.minValid.Load()
+	minValid := db.appendMinValid()
 	a.newSeries, a.walSeries = a.newSeries[:0], a.walSeries[:0]
 	a.walSamples, a.wblSamples = a.walSamples[:0], a.wblSamples[:0]
 
@@ -350,4 +354,20 @@ func oooBoundary(maxT, win int64) int64 {
 		return math.MinInt64
 	}
 	return maxT - win
+}
+
+// appendMinValid is the oldest timestamp an append may have: nothing older
+// than what the head was truncated to or is being cut into a block, and,
+// without an out-of-order window, nothing more than half a block range
+// behind the head's newest sample, as Prometheus rules, so that the range
+// compaction will cut next is complete before it does.
+func (db *DB) appendMinValid() int64 {
+	mv := db.minValid.Load()
+	if db.oooWin.Load() > 0 {
+		return mv
+	}
+	if maxT := db.maxT.Load(); maxT > math.MinInt64+db.blockRange/2 {
+		mv = max(mv, maxT-db.blockRange/2)
+	}
+	return mv
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/block"
 	"github.com/argusmon/argus/tsdb/headchunks"
 	"github.com/argusmon/argus/tsdb/wlog"
 )
@@ -46,6 +47,23 @@ type Options struct {
 	// WALSegmentSize is the WAL segment size, a multiple of 32 KiB; 0 means
 	// Prometheus's 128 MiB. Tests make it small.
 	WALSegmentSize int
+
+	// MinBlockDuration, in milliseconds, is the time range of a block cut
+	// from the head and of the head's chunk ranges; 0 means 2h. It is also
+	// the smallest of the compaction levels, each 3x the one before.
+	MinBlockDuration int64
+	// MaxBlockDuration caps the compaction levels (ms); 0 means 10% of
+	// RetentionDuration, at most 31 days, as Prometheus does.
+	MaxBlockDuration int64
+	// RetentionDuration, in milliseconds, is how long blocks are kept behind
+	// the newest block; 0 means 15 days, negative keeps blocks forever.
+	RetentionDuration int64
+	// MaxBytes caps the size of the blocks plus the WAL, WBL and head
+	// chunks: the oldest blocks go first. 0 means no size limit.
+	MaxBytes int64
+	// DisableCompaction turns off the background loop that cuts blocks and
+	// compacts them; Compact still does it on demand.
+	DisableCompaction bool
 }
 
 // DB is the database of one data directory.
@@ -66,8 +84,10 @@ type DB struct {
 
 	chunks *headchunks.Mapper
 	copts  chunkOpts
-	// truncMu serialises head truncations.
-	truncMu sync.Mutex
+	// truncMu serialises head truncations and guards truncatedTo, the
+	// time the head was last truncated to.
+	truncMu     sync.Mutex
+	truncatedTo int64
 
 	// commitMu serialises commits so that the order of records in the WAL
 	// is the order samples are applied in memory, which replay reproduces.
@@ -78,6 +98,31 @@ type DB struct {
 	closed   atomic.Bool
 
 	appenderPool sync.Pool
+
+	// Persistent blocks. blocksMu guards blocks (sorted by MinTime) and
+	// headFloor, the time below which the head's data is in blocks, so that
+	// a querier sees a new block and the head's loss of its range together.
+	blocksMu  sync.RWMutex
+	blocks    []*block.Block
+	headFloor int64
+
+	blockRange int64   // ms of a block cut from the head
+	ranges     []int64 // compaction levels, ranges[0] == blockRange
+	retention  int64   // ms; 0 keeps blocks forever
+	maxBytes   int64
+	// compactMu serialises block cutting, compaction and retention.
+	compactMu sync.Mutex
+	// compactc wakes the compaction loop early when a commit made the head
+	// compactable.
+	compactc  chan struct{}
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	deletions sync.WaitGroup // blocks being closed and deleted
+
+	// readers are the open head queriers, which a block cut waits for
+	// before truncating the range they may read.
+	readersMu sync.Mutex
+	readers   map[*querier]struct{}
 }
 
 // Open opens the database in dir, creating it if needed. It replays the WAL
@@ -99,15 +144,29 @@ func Open(dir string, opts *Options) (*DB, error) {
 		logger:   logger,
 		series:   newStripeSeries(),
 		postings: newMemPostings(),
+		readers:  map[*querier]struct{}{},
 	}
 	db.oooWin.Store(max(opts.OutOfOrderTimeWindow, 0))
 	db.maxT.Store(math.MinInt64)
 	db.minValid.Store(math.MinInt64)
+	db.truncatedTo = math.MinInt64
+	db.headFloor = math.MinInt64
 	m, err := newMetrics(opts.Registerer, func() float64 { return float64(db.numSer.Load()) })
 	if err != nil {
 		return nil, fmt.Errorf("register tsdb metrics: %w", err)
 	}
 	db.metrics = m
+	db.resolveBlockOptions(opts)
+
+	// Blocks first: the head then accepts and replays only what is newer
+	// than the newest of them, as Prometheus does.
+	if err := db.loadBlocks(); err != nil {
+		return nil, err
+	}
+	if n := len(db.blocks); n > 0 {
+		db.headFloor = db.maxBlockTime()
+		db.minValid.Store(db.headFloor)
+	}
 
 	// Full chunks on disk first, then the WAL attaches them to the series
 	// it creates and replays only the samples after them, as Prometheus does.
@@ -117,12 +176,13 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open head chunks: %w", err)
 	}
-	db.copts = chunkOpts{mapper: db.chunks, chunkRange: defaultChunkRange, writeFailed: db.chunkWriteFailed}
+	db.copts = chunkOpts{mapper: db.chunks, chunkRange: db.blockRange, writeFailed: db.chunkWriteFailed}
 	walOpts := wlog.Options{Compress: true, Logger: logger, SegmentSize: opts.WALSegmentSize}
 	db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walOpts, rp.walRecord)
 	rp.wait()
 	if err != nil {
 		db.chunks.Close()
+		db.closeBlocks()
 		return nil, fmt.Errorf("open WAL: %w", err)
 	}
 	db.wbl, err = wlog.Open(filepath.Join(dir, wblDirName), walOpts, rp.wblRecord)
@@ -130,6 +190,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if err != nil {
 		db.wal.Close()
 		db.chunks.Close()
+		db.closeBlocks()
 		return nil, fmt.Errorf("open WBL: %w", err)
 	}
 	for _, w := range []*wlog.Writer{db.wal, db.wbl} {
@@ -138,6 +199,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 	}
 	rp.report(logger)
+	db.startCompactionLoop(opts.DisableCompaction)
 	return db, nil
 }
 
@@ -158,23 +220,59 @@ func (db *DB) Appender(ctx context.Context) storage.Appender {
 	return a
 }
 
-// Querier returns a querier over the samples in [mint, maxt].
+// Querier returns a querier over the samples in [mint, maxt] of the blocks
+// and the head. Series found in several are merged, a sample present in
+// more than one only once. The blocks it reads stay on disk, even if
+// compaction or retention replaces them, until it is closed.
 func (db *DB) Querier(mint, maxt int64) (storage.Querier, error) {
 	if db.closed.Load() {
 		return nil, storage.ErrClosed
 	}
-	return &querier{db: db, mint: mint, maxt: maxt}, nil
+	db.blocksMu.RLock()
+	defer db.blocksMu.RUnlock()
+	mq := &mergeQuerier{}
+	for _, b := range db.blocks {
+		if m := b.Meta(); m.MaxTime <= mint || m.MinTime > maxt {
+			continue
+		}
+		q, err := b.Querier(mint, maxt)
+		if err != nil {
+			return nil, errors.Join(err, mq.Close())
+		}
+		mq.qs = append(mq.qs, q)
+	}
+	// Below the floor the head's leftovers are copies of block data.
+	if hmint := max(mint, db.headFloor); hmint <= maxt {
+		hq := &querier{db: db, mint: hmint, maxt: maxt, tracked: true}
+		db.readersMu.Lock()
+		db.readers[hq] = struct{}{}
+		db.readersMu.Unlock()
+		mq.qs = append(mq.qs, hq)
+	}
+	return mq, nil
 }
 
-// Close syncs and closes the logs. Appends committed before Close survive;
-// later commits fail with storage.ErrClosed.
+// Close stops compaction, syncs and closes the logs and closes the blocks,
+// waiting for the queriers still reading them. Appends committed before
+// Close survive; later commits fail with storage.ErrClosed.
 func (db *DB) Close() error {
-	db.commitMu.Lock()
-	defer db.commitMu.Unlock()
-	if db.closed.Swap(true) {
+	if db.closed.Load() {
 		return nil
 	}
-	return errors.Join(db.wal.Close(), db.wbl.Close(), db.chunks.Close())
+	// Stop compaction first: it takes commitMu to truncate the head.
+	db.stopLoop()
+	<-db.loopDone
+	db.compactMu.Lock()
+	defer db.compactMu.Unlock()
+	db.commitMu.Lock()
+	if db.closed.Swap(true) {
+		db.commitMu.Unlock()
+		return nil
+	}
+	err := errors.Join(db.wal.Close(), db.wbl.Close(), db.chunks.Close())
+	db.commitMu.Unlock()
+	db.deletions.Wait()
+	return errors.Join(err, db.closeBlocks())
 }
 
 // chunkWriteFailed notes a full chunk kept in memory because writing it to

@@ -2,16 +2,20 @@
 // series, chunks and postings index, the memory-mapped full chunks of
 // chunks_head (package headchunks), the write-ahead log (dir/wal) with its
 // checkpoints and the out-of-order write-behind log (dir/wbl) that make
-// acknowledged samples survive a crash, head truncation, and the Appender
-// and Querier that scrape, rules, the write receiver and the query engine
-// use. Every file it writes is in Prometheus's on-disk format so that a
+// acknowledged samples survive a crash, head truncation, the persistent
+// blocks with their compaction and retention, and the Appender and Querier
+// that scrape, rules, the write receiver and the query engine use. Every file it writes is in Prometheus's on-disk format so that a
 // data directory moves between Prometheus and Argus in both directions.
 //
 // A series keeps in memory only its open chunk and the references and time
 // ranges of its full chunks, which are cut where Prometheus cuts them and
-// read back through the mmap. Open loads those chunks first, then replays
-// the newest WAL checkpoint and the segments after it, skipping what the
-// chunks already hold. Persistent blocks, compaction and retention come
-// next; truncateHead is the seam compaction calls once a range is in a
-// block.
+// read back through the mmap. Open loads the block directories, then those
+// chunks, then replays the newest WAL checkpoint and the segments after it,
+// skipping what the blocks and chunks already hold.
+//
+// Once the head spans more than 1.5 block ranges, its oldest range is
+// written as a block (package block) and truncated away; blocks are then
+// merged level by level, each range three times the one before, and deleted
+// past the retention time or size. A Querier merges the blocks and the head
+// and keeps the blocks it reads on disk until it is closed.
 package tsdb

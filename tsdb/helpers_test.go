@@ -20,9 +20,17 @@ type appendCase struct {
 	v    float64
 }
 
+// openDB opens a DB without the background compaction loop, so that tests
+// decide when blocks are cut (with Compact) and head tests see the head
+// alone.
 func openDB(t testing.TB, dir string, opts *Options) *DB {
 	t.Helper()
-	db, err := Open(dir, opts)
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.DisableCompaction = true
+	db, err := Open(dir, &o)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

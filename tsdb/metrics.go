@@ -33,6 +33,11 @@ type metrics struct {
 	checkpoints         prometheus.Counter
 	checkpointFailures  prometheus.Counter
 	headSeries          prometheus.GaugeFunc
+	blocksLoaded        prometheus.Gauge
+	compactions         prometheus.Counter
+	compactionsFailed   prometheus.Counter
+	timeRetentions      prometheus.Counter
+	sizeRetentions      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics, error) {
@@ -89,6 +94,26 @@ func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics,
 			Name: "argus_tsdb_head_series",
 			Help: "Series in the head.",
 		}, headSeries),
+		blocksLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "argus_tsdb_blocks_loaded",
+			Help: "Persistent blocks loaded.",
+		}),
+		compactions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_compactions_total",
+			Help: "Blocks written: cut from the head or compacted from other blocks.",
+		}),
+		compactionsFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_compactions_failed_total",
+			Help: "Block cuts and compactions that failed.",
+		}),
+		timeRetentions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_time_retentions_total",
+			Help: "Times blocks were deleted for being older than the retention time.",
+		}),
+		sizeRetentions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_tsdb_size_retentions_total",
+			Help: "Times blocks were deleted to keep the data under the size limit.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -96,7 +121,8 @@ func newMetrics(reg prometheus.Registerer, headSeries func() float64) (*metrics,
 	for _, c := range []prometheus.Collector{
 		m.samplesAppended, m.oooAppended, m.oooRejected, rejected, m.walCorruptions,
 		m.wblWriteFailures, m.seriesCreated, m.seriesRemoved, m.chunkWriteFailures,
-		m.checkpoints, m.checkpointFailures, m.headSeries,
+		m.checkpoints, m.checkpointFailures, m.headSeries, m.blocksLoaded,
+		m.compactions, m.compactionsFailed, m.timeRetentions, m.sizeRetentions,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -14,6 +14,8 @@ import (
 type querier struct {
 	db         *DB
 	mint, maxt int64
+	// tracked queriers are in db.readers until closed.
+	tracked bool
 }
 
 // ctxCheckEvery is how many series are processed between checks for a
@@ -96,8 +98,15 @@ func (q *querier) LabelNames(ctx context.Context, ms ...*labels.Matcher) ([]stri
 	return slices.Compact(names), nil
 }
 
-// Close releases nothing: the querier holds no locks between calls.
-func (q *querier) Close() error { return nil }
+// Close lets a block cut waiting for this querier truncate the head.
+func (q *querier) Close() error {
+	if q.tracked {
+		q.db.readersMu.Lock()
+		delete(q.db.readers, q)
+		q.db.readersMu.Unlock()
+	}
+	return nil
+}
 
 type seriesSet struct {
 	series     []*memSeries

@@ -27,15 +27,18 @@ func (db *DB) truncateHead(mint int64) error {
 	if db.closed.Load() {
 		return storage.ErrClosed
 	}
-	if mint <= db.minValid.Load() {
+	if mint <= db.truncatedTo {
 		return nil
 	}
+	db.truncatedTo = mint
 	start := time.Now()
 
 	// Commits wait meanwhile, so that none applies samples to a series being
 	// removed and every chunk written so far is accounted for below.
 	db.commitMu.Lock()
-	db.minValid.Store(mint)
+	if mint > db.minValid.Load() {
+		db.minValid.Store(mint)
+	}
 	dead, minFile := db.series.gc(mint)
 	db.postings.deleteSeries(dead)
 	db.numSer.Add(-int64(len(dead)))

@@ -178,8 +178,13 @@ func TestTruncateHeadConcurrent(t *testing.T) {
 				return
 			case <-time.After(time.Millisecond):
 			}
-			// Trail the writer by 50 rounds, as compaction trails ingestion.
-			if err := db.truncateHead(db.maxT.Load() - 500_000); err != nil {
+			// Trail the writer by 50 rounds, as compaction trails ingestion,
+			// once it has committed (maxT - 500_000 would wrap before).
+			maxT := db.maxT.Load()
+			if maxT == math.MinInt64 {
+				continue
+			}
+			if err := db.truncateHead(maxT - 500_000); err != nil {
 				errc <- err
 				return
 			}

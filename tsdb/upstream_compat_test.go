@@ -108,3 +108,93 @@ func TestArgusReadsUpstreamWAL(t *testing.T) {
 		})
 	}
 }
+
+// upstreamOpenQuery opens dir with Prometheus's tsdb and reads every series.
+func upstreamOpenQuery(t *testing.T, dir string, opts *tsdb.Options) map[string][]sample {
+	t.Helper()
+	udb, err := tsdb.Open(dir, nil, nil, opts, nil)
+	if err != nil {
+		t.Fatalf("upstream open of an Argus directory: %v", err)
+	}
+	defer udb.Close()
+	return upstreamQuery(t, udb, math.MinInt64, math.MaxInt64)
+}
+
+// tenHoursStart begins 10 h of one sample a minute, 6 h-aligned: Argus
+// cuts four 2 h blocks, merges three of them into a 6 h one and keeps the
+// rest in the head.
+const tenHoursStart = 1_700_006_400_000
+
+func TestUpstreamReadsArgusBlocksAndHead(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir, nil)
+	want := fillSeries(t, db, compatSeries, tenHoursStart, 60_000, 600)
+	if err := db.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	blocks := db.Blocks()
+	if len(blocks) != 2 || blocks[0].Compaction.Level != 2 || blocks[0].MaxTime != blocks[1].MinTime {
+		t.Fatalf("blocks %+v, want a 6 h level-2 block and a 2 h one", blocks)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = 0
+	assertData(t, want, upstreamOpenQuery(t, dir, opts))
+
+	// And back: what Prometheus left (it may have compacted or truncated
+	// on its own) still reads the same in Argus.
+	db = openDB(t, dir, nil)
+	defer db.Close()
+	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+}
+
+func TestArgusReadsUpstreamBlocksAndHead(t *testing.T) {
+	dir := t.TempDir()
+	udb, err := tsdb.Open(dir, nil, nil, tsdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]sample{}
+	for i := range 600 {
+		ts := int64(tenHoursStart + i*60_000)
+		app := udb.Appender(context.Background())
+		for j, l := range compatSeries {
+			v := float64(i*(j+1)) / 4
+			if _, err := app.Append(0, l, ts, v); err != nil {
+				t.Fatal(err)
+			}
+			want[l.String()] = append(want[l.String()], sample{ts, v})
+		}
+		if err := app.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := udb.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(udb.Blocks()); n < 2 {
+		t.Fatalf("upstream cut %d blocks, want several", n)
+	}
+	if err := udb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openDB(t, dir, nil)
+	defer db.Close()
+	if n := len(db.Blocks()); n < 2 {
+		t.Fatalf("Argus loaded %d blocks", n)
+	}
+	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+	// Argus carries on where Prometheus stopped: cutting the rest of the
+	// head and compacting its blocks with Prometheus's.
+	more := fillSeries(t, db, compatSeries, tenHoursStart+600*60_000, 60_000, 200)
+	for k, v := range more {
+		want[k] = append(want[k], v...)
+	}
+	if err := db.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+}
