@@ -21,4 +21,13 @@
 // The engine owns the per-query limits (samples held in memory, timeout,
 // cancellation) and the concurrency gate; storage access goes through the
 // small Queryable interface declared here.
+//
+// Each query keeps Prometheus's statistics (Query.Stats: phase timings and
+// sample counts, per step on request, encoding as the API's "stats"
+// object), and the engine can log every executed query to a QueryLogger in
+// the JSON-lines format of Prometheus's query_log_file.
+//
+// Storage is float-only for now: a sample of any other type (a native
+// histogram) fails the query with ErrNativeHistograms rather than being
+// read as a number.
 package query

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,13 @@ type EngineOpts struct {
 	// evaluation instead of at each operation that invalidates it, as
 	// Prometheus's promql-delayed-name-removal feature does.
 	EnableDelayedNameRemoval bool
+	// EnablePerStepStats lets queries created with a WithPerStepStats
+	// context record per-step sample counts, as Prometheus's
+	// promql-per-step-stats feature does for stats=all.
+	EnablePerStepStats bool
+	// QueryLogger, if set, receives an entry for every executed query; see
+	// SetQueryLogger to change it later.
+	QueryLogger QueryLogger
 }
 
 // Engine parses and evaluates PromQL queries. It is safe for concurrent use.
@@ -63,8 +71,14 @@ type Engine struct {
 	lookbackDelta            time.Duration
 	noStepSubqueryIntervalFn func(int64) int64
 	delayedNameRemoval       bool
+	perStepStats             bool
 	gate                     chan struct{} // nil when concurrency is unlimited
 	metrics                  *engineMetrics
+
+	// queryLogMu is read-held while an entry is logged so that
+	// SetQueryLogger never closes a logger in use.
+	queryLogMu  sync.RWMutex
+	queryLogger QueryLogger
 }
 
 // NewEngine returns an Engine configured by o.
@@ -95,8 +109,10 @@ func NewEngine(o EngineOpts) *Engine {
 		lookbackDelta:            lookback,
 		noStepSubqueryIntervalFn: subqInterval,
 		delayedNameRemoval:       o.EnableDelayedNameRemoval,
+		perStepStats:             o.EnablePerStepStats,
 		metrics:                  newEngineMetrics(o.Registerer, logger),
 	}
+	e.SetQueryLogger(o.QueryLogger)
 	if o.MaxConcurrent > 0 {
 		e.gate = make(chan struct{}, o.MaxConcurrent)
 		e.metrics.concurrentMax.Set(float64(o.MaxConcurrent))
@@ -108,24 +124,28 @@ func NewEngine(o EngineOpts) *Engine {
 
 // NewInstantQuery returns a query evaluating qs at ts. Parse errors, and
 // errors in the query's duration expressions, are returned here.
-func (e *Engine) NewInstantQuery(_ context.Context, q Queryable, qs string, ts time.Time) (Query, error) {
-	return e.newQuery(q, qs, ts, ts, 0)
+//
+// A context from WithPerStepStats asks for per-step statistics.
+func (e *Engine) NewInstantQuery(ctx context.Context, q Queryable, qs string, ts time.Time) (Query, error) {
+	return e.newQuery(ctx, q, qs, ts, ts, 0)
 }
 
 // NewRangeQuery returns a query evaluating qs at start, start+step, ... up
 // to end. Parse errors, a non-positive step, an end before start and an
 // expression that is not a scalar or instant vector are returned here.
-func (e *Engine) NewRangeQuery(_ context.Context, q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
+//
+// A context from WithPerStepStats asks for per-step statistics.
+func (e *Engine) NewRangeQuery(ctx context.Context, q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
 	if step <= 0 {
 		return nil, fmt.Errorf("range query step must be positive, got %s", step)
 	}
 	if end.Before(start) {
 		return nil, errors.New("range query end must not be before its start")
 	}
-	return e.newQuery(q, qs, start, end, step)
+	return e.newQuery(ctx, q, qs, start, end, step)
 }
 
-func (e *Engine) newQuery(q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
+func (e *Engine) newQuery(ctx context.Context, q Queryable, qs string, start, end time.Time, step time.Duration) (Query, error) {
 	if q == nil {
 		return nil, errors.New("query needs a storage to read from, got nil")
 	}
@@ -149,7 +169,64 @@ func (e *Engine) newQuery(q Queryable, qs string, start, end time.Time, step tim
 	if err := prepare(plan); err != nil {
 		return nil, err
 	}
-	return &query{engine: e, queryable: q, plan: plan}, nil
+	return &query{
+		engine:       e,
+		queryable:    q,
+		plan:         plan,
+		perStepStats: e.perStepStats && perStepStatsWanted(ctx),
+		start:        start,
+		end:          end,
+		step:         step,
+	}, nil
+}
+
+// SetQueryLogger replaces the query logger, closing the previous one; nil
+// turns the query log off. A configuration reload calls it when
+// global.query_log_file changes.
+func (e *Engine) SetQueryLogger(l QueryLogger) {
+	e.queryLogMu.Lock()
+	defer e.queryLogMu.Unlock()
+	if e.queryLogger != nil {
+		// A failure to close the old file must not fail the reload.
+		if err := e.queryLogger.Close(); err != nil {
+			e.logger.Warn("closing the previous query log failed", "err", err)
+		}
+	}
+	e.queryLogger = l
+	if l != nil {
+		e.metrics.queryLogEnabled.Set(1)
+	} else {
+		e.metrics.queryLogEnabled.Set(0)
+	}
+}
+
+// Close releases what the engine holds: its query logger.
+func (e *Engine) Close() error {
+	e.queryLogMu.Lock()
+	defer e.queryLogMu.Unlock()
+	if e.queryLogger == nil {
+		return nil
+	}
+	err := e.queryLogger.Close()
+	e.queryLogger = nil
+	e.metrics.queryLogEnabled.Set(0)
+	if err != nil {
+		return fmt.Errorf("closing query log: %w", err)
+	}
+	return nil
+}
+
+// logQuery writes q's entry to the query log, if there is one.
+func (e *Engine) logQuery(ctx context.Context, entry QueryLogEntry) {
+	e.queryLogMu.RLock()
+	defer e.queryLogMu.RUnlock()
+	if e.queryLogger == nil {
+		return
+	}
+	if err := e.queryLogger.Log(ctx, entry); err != nil {
+		e.metrics.queryLogFailures.Inc()
+		e.logger.Error("writing the query log failed", "err", err)
+	}
 }
 
 // acquire waits for a slot in the concurrency gate. The returned function

@@ -1,6 +1,14 @@
 package query
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNativeHistograms is returned, wrapped with the series it was met in,
+// when a query reads a sample that is not a float. Argus stores floats
+// only for now; failing is better than returning a wrong number.
+var ErrNativeHistograms = errors.New("native histograms are not supported yet")
 
 // The error types below are the ones the HTTP API maps to Prometheus's
 // errorType values (canceled, timeout, execution, internal). Their messages

@@ -64,13 +64,15 @@ type evaluator struct {
 	queryStart, queryEnd, queryStep int64
 
 	annos *annotations // shared with subquery evaluators
+	stats *sampleCounter
 }
 
-func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan) *evaluator {
+func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan, perStepStats bool) *evaluator {
 	interval := p.interval
 	if interval <= 0 {
 		interval = 1
 	}
+	steps := int((p.end-p.start)/interval) + 1
 	return &evaluator{
 		ctx:                ctx,
 		querier:            q,
@@ -78,7 +80,7 @@ func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan) *e
 		start:              p.start,
 		end:                p.end,
 		interval:           interval,
-		steps:              int((p.end-p.start)/interval) + 1,
+		steps:              steps,
 		instant:            p.interval == 0,
 		lookback:           p.lookback,
 		maxSamples:         e.maxSamples,
@@ -89,6 +91,7 @@ func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan) *e
 		queryEnd:                 p.end,
 		queryStep:                p.interval,
 		annos:                    newAnnotations(p.query),
+		stats:                    newSampleCounter(p.start, interval, steps, perStepStats),
 	}
 }
 
@@ -110,6 +113,7 @@ func (ev *evaluator) checkCtx() error {
 // grow accounts for n more samples held in memory.
 func (ev *evaluator) grow(n int) error {
 	ev.samples += n
+	ev.stats.peak = max(ev.stats.peak, ev.samples)
 	if ev.samples > ev.maxSamples {
 		return ErrTooManySamples(envExec)
 	}

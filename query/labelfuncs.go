@@ -166,8 +166,9 @@ func (ev *evaluator) funcAbsentOverTime(e *parser.Call) (evalMatrix, error) {
 				continue
 			}
 			end := in.refTime(ev.stepTime(i))
-			if len(w.window(end-in.rng, end)) > 0 {
+			if win := w.window(end-in.rng, end); len(win) > 0 {
 				present[i] = true
+				ev.countWindow(i, w, len(win))
 			}
 		}
 		return nil

@@ -15,6 +15,9 @@ type engineMetrics struct {
 	concurrentMax prometheus.Gauge
 	queued        prometheus.Counter
 	duration      *prometheus.SummaryVec
+
+	queryLogEnabled  prometheus.Gauge
+	queryLogFailures prometheus.Counter
 }
 
 func newEngineMetrics(reg prometheus.Registerer, logger *slog.Logger) *engineMetrics {
@@ -40,11 +43,19 @@ func newEngineMetrics(reg prometheus.Registerer, logger *slog.Logger) *engineMet
 			Help:       "Query timings.",
 			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001},
 		}, []string{"slice"}),
+		queryLogEnabled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "argus_engine_query_log_enabled",
+			Help: "State of the query log.",
+		}),
+		queryLogFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "argus_engine_query_log_failures_total",
+			Help: "The number of query log failures.",
+		}),
 	}
 	if reg == nil {
 		return m
 	}
-	for _, c := range []prometheus.Collector{m.running, m.waiting, m.concurrentMax, m.queued, m.duration} {
+	for _, c := range []prometheus.Collector{m.running, m.waiting, m.concurrentMax, m.queued, m.duration, m.queryLogEnabled, m.queryLogFailures} {
 		if err := reg.Register(c); err != nil {
 			// A second engine on the same registry (tests, a reload) must not
 			// stop the server; its metrics just go unexported.

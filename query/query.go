@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/argusmon/argus/internal/logging"
 )
 
 // Query is a parsed query ready to execute once.
@@ -23,16 +25,26 @@ type Query interface {
 	// Cancel stops a running Exec; it is safe to call from any goroutine,
 	// before, during or after Exec.
 	Cancel()
+	// Stats returns the statistics of the query's execution, Prometheus's
+	// stats object. Call it after Exec has returned.
+	Stats() *Stats
 }
 
 type query struct {
-	engine    *Engine
-	queryable Queryable
-	plan      *plan
+	engine       *Engine
+	queryable    Queryable
+	plan         *plan
+	perStepStats bool
+	start, end   time.Time // as given, for the query log
+	step         time.Duration
 
 	mu       sync.Mutex
 	canceled bool
 	cancel   context.CancelFunc
+
+	// Written by Exec, read by Stats once Exec has returned.
+	timings timings
+	samples *sampleCounter
 }
 
 func (q *query) Statement() parser.Expr { return q.plan.expr }
@@ -48,7 +60,35 @@ func (q *query) Cancel() {
 
 func (q *query) Close() {}
 
+// Stats returns the query's statistics. Call it after Exec has returned;
+// before, it reports zeros.
+func (q *query) Stats() *Stats {
+	s := &Stats{Timings: q.timings.public(), Samples: &SampleStats{}}
+	if q.samples != nil {
+		s.Samples = q.samples.public(q.perStepStats)
+	}
+	return s
+}
+
 func (q *query) Exec(ctx context.Context) *Result {
+	start := time.Now()
+	res := q.execTimed(ctx)
+	q.timings.execTotal = time.Since(start)
+	q.engine.logQuery(ctx, QueryLogEntry{
+		Query:       q.plan.query,
+		Start:       q.start,
+		End:         q.end,
+		Step:        q.step,
+		Err:         res.Err,
+		Stats:       q.Stats(),
+		HTTPRequest: httpRequestFrom(ctx),
+		RequestID:   logging.RequestID(ctx),
+		Time:        time.Now(),
+	})
+	return res
+}
+
+func (q *query) execTimed(ctx context.Context) *Result {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	q.mu.Lock()
@@ -71,7 +111,8 @@ func (q *query) Exec(ctx context.Context) *Result {
 
 	queueStart := time.Now()
 	release, err := q.engine.acquire(ctx)
-	m.duration.WithLabelValues("queue_time").Observe(time.Since(queueStart).Seconds())
+	q.timings.execQueue = time.Since(queueStart)
+	m.duration.WithLabelValues("queue_time").Observe(q.timings.execQueue.Seconds())
 	if err != nil {
 		return &Result{Err: err}
 	}
@@ -79,7 +120,7 @@ func (q *query) Exec(ctx context.Context) *Result {
 
 	evalStart := time.Now()
 	v, annos, err := q.exec(ctx)
-	m.duration.WithLabelValues("inner_eval").Observe(time.Since(evalStart).Seconds())
+	q.timings.evalTotal = time.Since(evalStart)
 	res := &Result{Value: v, Err: err}
 	if err != nil {
 		res.Value = nil
@@ -95,7 +136,11 @@ func (q *query) exec(ctx context.Context) (parser.Value, *annotations, error) {
 		return nil, nil, contextErr(err, envExec)
 	}
 	p := q.plan
+	m := q.engine.metrics
+	prepStart := time.Now()
 	querier, err := q.queryable.Querier(p.mint, p.maxt)
+	q.timings.preparation = time.Since(prepStart)
+	m.duration.WithLabelValues("prepare_time").Observe(q.timings.preparation.Seconds())
 	if err != nil {
 		return nil, nil, ErrStorage{Err: fmt.Errorf("opening querier for [%d, %d]: %w", p.mint, p.maxt, err)}
 	}
@@ -105,13 +150,20 @@ func (q *query) exec(ctx context.Context) (parser.Value, *annotations, error) {
 		}
 	}()
 
-	ev := newEvaluator(ctx, q.engine, querier, p)
+	ev := newEvaluator(ctx, q.engine, querier, p, q.perStepStats)
+	q.samples = ev.stats
+	evalStart := time.Now()
 	val, err := ev.evalTop(p.expr)
+	q.timings.innerEval = time.Since(evalStart)
+	m.duration.WithLabelValues("inner_eval").Observe(q.timings.innerEval.Seconds())
 	if err != nil {
 		return nil, ev.annos, err
 	}
 	if mat, ok := val.(Matrix); ok && p.interval > 0 {
+		sortStart := time.Now()
 		sort.Sort(mat)
+		q.timings.resultSort = time.Since(sortStart)
+		m.duration.WithLabelValues("result_sort").Observe(q.timings.resultSort.Seconds())
 	}
 	return val, ev.annos, nil
 }

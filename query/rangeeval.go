@@ -60,22 +60,33 @@ func (in *rangeInput) refTime(ts int64) int64 {
 type windower interface {
 	window(lo, hi int64) []FPoint
 	err() error
+	// stored reports whether the windows come from storage, and so count
+	// in the query's sample statistics (a subquery's points were counted
+	// when it was evaluated); fresh is how many samples the last window
+	// read that the one before did not hold.
+	stored() bool
+	fresh() int
 }
 
 // storedWindower reads a stored series once, holding only the current
 // window.
 type storedWindower struct {
-	r   sampleReader
-	buf []FPoint
+	r       sampleReader
+	buf     []FPoint
+	lastNew int
 }
 
 func (w *storedWindower) window(lo, hi int64) []FPoint {
 	w.buf = dropBefore(w.buf, lo)
+	held := len(w.buf)
 	w.buf = w.r.readWindow(w.buf, lo, hi)
+	w.lastNew = len(w.buf) - held
 	return w.buf
 }
 
 func (w *storedWindower) err() error { return w.r.err }
+func (*storedWindower) stored() bool { return true }
+func (w *storedWindower) fresh() int { return w.lastNew }
 
 // pointsWindower slides over points already in memory, a subquery's.
 type pointsWindower struct {
@@ -96,7 +107,16 @@ func (w *pointsWindower) window(lo, hi int64) []FPoint {
 	return w.pts[w.lo:w.hi]
 }
 
-func (*pointsWindower) err() error { return nil }
+func (*pointsWindower) err() error   { return nil }
+func (*pointsWindower) stored() bool { return false }
+func (*pointsWindower) fresh() int   { return 0 }
+
+// countWindow adds a window read at step i to the sample statistics.
+func (ev *evaluator) countWindow(i int, w windower, n int) {
+	if w.stored() {
+		ev.stats.add(i, int64(n), int64(w.fresh()))
+	}
+}
 
 // resolveRangeArg evaluates the range-vector argument of a function: it
 // selects a range selector's series or evaluates a subquery. The release
@@ -119,7 +139,7 @@ func (ev *evaluator) resolveRangeArg(arg parser.Expr, fn string) (*rangeInput, f
 		in := &rangeInput{rng: rng, offset: vs.OriginalOffset.Milliseconds(), at: vs.Timestamp, stored: series, matchers: vs.LabelMatchers}
 		return in, func() {}, nil
 	case *parser.SubqueryExpr:
-		m, err := ev.subquery(a)
+		m, err := ev.subquery(a, subqueryUse{steps: ev.steps, rng: a.Range.Milliseconds(), offset: a.OriginalOffset.Milliseconds(), at: a.Timestamp})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -202,7 +222,10 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 	defer release()
 	out := make(evalMatrix, 0, in.len())
 	err = ev.forEachSeries(in, func(metric labels.Labels, dropName bool, w windower) error {
-		var pts []FPoint
+		var (
+			pts      []FPoint
+			firstLen int // the first window's size, which @ repeats
+		)
 		for i := 0; i < ev.steps; i++ {
 			if i%256 == 255 {
 				if err := ev.checkCtx(); err != nil {
@@ -215,6 +238,9 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 				// unless a scalar argument varies by step.
 				if len(pts) > 0 {
 					pts = append(pts, FPoint{T: ts, F: pts[0].F})
+					if w.stored() {
+						ev.stats.add(i, int64(firstLen), 0)
+					}
 				}
 				continue
 			}
@@ -224,6 +250,10 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 			if len(win) == 0 {
 				continue
 			}
+			if i == 0 {
+				firstLen = len(win)
+			}
+			ev.countWindow(i, w, len(win))
 			wd := window{points: win, start: start, end: end, rng: in.rng, ts: ts}
 			if c.p1 != nil {
 				wd.p1 = c.p1[i]
@@ -243,6 +273,11 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 			v, ok := c.fn(wd)
 			ev.release(len(win))
 			if ok {
+				if pts == nil {
+					// Series mostly have a value at every step from their
+					// first on: size for that rather than grow by doubling.
+					pts = make([]FPoint, 0, ev.steps-i)
+				}
 				pts = append(pts, FPoint{T: ts, F: v})
 			}
 		}

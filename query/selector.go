@@ -41,6 +41,7 @@ func (ev *evaluator) selectSeries(vs *parser.VectorSelector, rng int64, fn strin
 		}
 		out = append(out, set.At())
 	}
+	ev.stats.series += int64(len(out))
 	if err := set.Err(); err != nil {
 		if cerr := ev.checkCtx(); cerr != nil {
 			return nil, cerr
@@ -78,8 +79,10 @@ func (r *sampleReader) load(vt storage.ValueType) {
 		r.has = false
 		r.err = r.it.Err()
 	default:
+		// Anything but a float is a native histogram (or something newer):
+		// fail the query rather than read it as a float.
 		r.has = false
-		r.err = fmt.Errorf("unsupported sample type %d", vt)
+		r.err = fmt.Errorf("%w (sample type %d)", ErrNativeHistograms, vt)
 	}
 }
 
@@ -124,6 +127,11 @@ func (ev *evaluator) storageErr(s storage.Series, err error) error {
 	if cerr := ev.checkCtx(); cerr != nil {
 		return cerr
 	}
+	if errors.Is(err, ErrNativeHistograms) {
+		// The query, not the storage, is at fault: not an ErrStorage, so
+		// the API reports it as an execution error, not an internal one.
+		return fmt.Errorf("reading series %s: %w", s.Labels(), err)
+	}
 	return ErrStorage{Err: fmt.Errorf("reading series %s: %w", s.Labels(), err)}
 }
 
@@ -164,6 +172,7 @@ func (ev *evaluator) vectorSelectorTimestamps(vs *parser.VectorSelector, timesta
 				// @ pins the read time: every step sees the first step's value.
 				if len(pts) > 0 {
 					pts = append(pts, FPoint{T: ts, F: pts[0].F})
+					ev.stats.add(i, 1, 0)
 				}
 				continue
 			}
@@ -182,7 +191,13 @@ func (ev *evaluator) vectorSelectorTimestamps(vs *parser.VectorSelector, timesta
 				if timestamps {
 					v = float64(last.T) / 1000
 				}
+				if pts == nil {
+					// Series mostly have a value at every step from their
+					// first on: size for that rather than grow by doubling.
+					pts = make([]FPoint, 0, ev.steps-i)
+				}
 				pts = append(pts, FPoint{T: ts, F: v})
+				ev.stats.add(i, 1, 1)
 			}
 		}
 		if r.err != nil {
@@ -207,7 +222,7 @@ func (ev *evaluator) rangeSelectorTop(expr parser.Expr) (parser.Value, error) {
 		return nil, errors.New("cannot do range evaluation of matrix selector")
 	}
 	if sq, ok := expr.(*parser.SubqueryExpr); ok {
-		m, err := ev.subquery(sq)
+		m, err := ev.subquery(sq, subqueryUse{steps: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -249,6 +264,7 @@ func (ev *evaluator) rangeSelectorTop(expr parser.Expr) (parser.Value, error) {
 		if r.err != nil {
 			return nil, ev.storageErr(s, r.err)
 		}
+		ev.stats.add(0, int64(len(pts)), int64(len(pts)))
 		if len(pts) == 0 {
 			continue
 		}

@@ -34,8 +34,9 @@ func (ev *evaluator) subqueryTimes(sq *parser.SubqueryExpr) (start, end, interva
 }
 
 // subquery evaluates a subquery's inner expression at the subquery's own
-// steps, with a child evaluator sharing this one's limits and storage.
-func (ev *evaluator) subquery(sq *parser.SubqueryExpr) (evalMatrix, error) {
+// steps, with a child evaluator sharing this one's limits and storage; use
+// says how this evaluator's steps consume the result, for the statistics.
+func (ev *evaluator) subquery(sq *parser.SubqueryExpr, use subqueryUse) (evalMatrix, error) {
 	start, end, interval, err := ev.subqueryTimes(sq)
 	if err != nil {
 		return nil, err
@@ -48,7 +49,9 @@ func (ev *evaluator) subquery(sq *parser.SubqueryExpr) (evalMatrix, error) {
 	child.start, child.end, child.interval = start, end, interval
 	child.steps = int((end-start)/interval) + 1
 	child.instant = false
+	child.stats = newSampleCounter(start, interval, child.steps, true)
 	m, err := child.eval(sq.Expr)
 	ev.samples = child.samples
+	ev.stats.mergeSubquery(child.stats, use)
 	return m, err
 }
