@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -83,6 +84,7 @@ func (h *Handler) registerAPI(r *mux.Router) {
 		{"/status/flags", h.statusFlags, get},
 		{"/status/runtimeinfo", h.statusRuntimeInfo, get},
 		{"/status/buildinfo", h.statusBuildInfo, get},
+		{"/status/tsdb", h.statusTSDB, get},
 	} {
 		r.HandleFunc(e.path, h.instrumentFunc("/api/v1"+e.path, h.testReady(h.apiFunc(e.f)))).Methods(e.methods...)
 	}
@@ -177,7 +179,7 @@ func (h *Handler) query(r *http.Request) ([]byte, *annotations, *apiError) {
 		}
 		ts = t
 	}
-	ctx, cancel, apiErr := withTimeoutParam(r)
+	ctx, cancel, apiErr := queryContext(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
@@ -186,7 +188,7 @@ func (h *Handler) query(r *http.Request) ([]byte, *annotations, *apiError) {
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
 	}
-	return h.exec(ctx, qry)
+	return h.exec(ctx, qry, r.FormValue("stats"))
 }
 
 func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) {
@@ -211,7 +213,7 @@ func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) 
 	if end.Sub(start)/step > maxPointsPerSeries {
 		return nil, nil, &apiError{errorBadData, errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")}
 	}
-	ctx, cancel, apiErr := withTimeoutParam(r)
+	ctx, cancel, apiErr := queryContext(r)
 	if apiErr != nil {
 		return nil, nil, apiErr
 	}
@@ -220,16 +222,46 @@ func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) 
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
 	}
-	return h.exec(ctx, qry)
+	return h.exec(ctx, qry, r.FormValue("stats"))
 }
 
-func (h *Handler) exec(ctx context.Context, qry query.Query) ([]byte, *annotations, *apiError) {
+// exec runs the query and renders its data; with a stats parameter the
+// query's statistics go into the data object, as Prometheus puts them.
+func (h *Handler) exec(ctx context.Context, qry query.Query, stats string) ([]byte, *annotations, *apiError) {
 	defer qry.Close()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
 		return nil, nil, queryError(res.Err)
 	}
-	return appendQueryData(nil, res.Value), &annotations{warnings: res.Warnings, infos: res.Infos}, nil
+	data := appendQueryData(nil, res.Value)
+	if stats != "" {
+		js, err := qry.Stats().MarshalJSON()
+		if err != nil {
+			return nil, nil, &apiError{errorInternal, fmt.Errorf("encode query stats: %w", err)}
+		}
+		data = append(data[:len(data)-1], `,"stats":`...)
+		data = append(append(data, js...), '}')
+	}
+	return data, &annotations{warnings: res.Warnings, infos: res.Infos}, nil
+}
+
+// queryContext is the request's context with its timeout parameter applied,
+// its origin recorded for the query log, and per-step statistics asked for
+// when stats=all.
+func queryContext(r *http.Request) (context.Context, context.CancelFunc, *apiError) {
+	ctx, cancel, apiErr := withTimeoutParam(r)
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ctx = query.WithHTTPRequest(ctx, query.HTTPRequest{ClientIP: host, Method: r.Method, Path: r.URL.Path})
+	if r.FormValue("stats") == "all" {
+		ctx = query.WithPerStepStats(ctx)
+	}
+	return ctx, cancel, nil
 }
 
 // queryError classifies an evaluation error into Prometheus's error types.

@@ -42,7 +42,8 @@ func newTestHandler(t testing.TB, o Options) (*Handler, *tsdb.DB) {
 		t.Fatal(err)
 	}
 	o.Storage = db
-	o.QueryEngine = query.NewEngine(query.EngineOpts{MaxSamples: 1000, Timeout: time.Minute, MaxConcurrent: 2})
+	o.TSDBStats = db.Stats
+	o.QueryEngine = query.NewEngine(query.EngineOpts{MaxSamples: 1000, Timeout: time.Minute, MaxConcurrent: 2, EnablePerStepStats: true})
 	h := New(o)
 	h.SetReady(true)
 	return h, db
@@ -242,5 +243,40 @@ func TestRemoteWrite(t *testing.T) {
 	h2, _ := newTestHandler(t, Options{})
 	if rec := do(h2, "POST", "/api/v1/write", writeRequest(t), rwHeader); rec.Code != http.StatusNotFound {
 		t.Errorf("write without --web.enable-remote-write-receiver: %d, want 404", rec.Code)
+	}
+}
+
+func TestStatusTSDB(t *testing.T) {
+	h, _ := newTestHandler(t, Options{})
+	rec := do(h, "GET", "/api/v1/status/tsdb?limit=2", nil, nil)
+	want := `{"status":"success","data":{"headStats":{"numSeries":2,"numLabelPairs":5,"chunkCount":2,"minTime":0,"maxTime":100000},` +
+		`"seriesCountByMetricName":[{"name":"up","value":2}],` +
+		`"labelValueCountByLabelName":[{"name":"instance","value":2},{"name":"job","value":2}],` +
+		// Bytes of each value times the series holding it, as Prometheus counts.
+		`"memoryInBytesByLabelName":[{"name":"__name__","value":4},{"name":"instance","value":2}],` +
+		`"seriesCountByLabelValuePair":[{"name":"__name__=up","value":2},{"name":"instance=x","value":1}]}}`
+	if rec.Code != http.StatusOK || rec.Body.String() != want {
+		t.Errorf("got %d %s\nwant %s", rec.Code, rec.Body.String(), want)
+	}
+	rec = do(h, "GET", "/api/v1/status/tsdb?limit=0", nil, nil)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "limit must be a positive number") {
+		t.Errorf("limit=0: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestQueryStats: stats=all puts Prometheus's stats object, per-step counts
+// included, into the data of the answer.
+func TestQueryStats(t *testing.T) {
+	h, _ := newTestHandler(t, Options{})
+	rec := do(h, "GET", "/api/v1/query_range?query=up&start=80&end=100&step=10&stats=all", nil, nil)
+	body := rec.Body.String()
+	for _, want := range []string{`"stats":{"timings":{"evalTotalTime":`, `"samples":{`, `"totalQueryableSamplesPerStep":[[80,2],[90,2],[100,2]]`, `"totalQueryableSamples":6`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("answer lacks %s: %s", want, body)
+		}
+	}
+	rec = do(h, "GET", "/api/v1/query?query=up&time=100", nil, nil)
+	if strings.Contains(rec.Body.String(), `"stats"`) {
+		t.Errorf("stats without the stats parameter: %s", rec.Body.String())
 	}
 }

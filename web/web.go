@@ -33,6 +33,7 @@ import (
 	"github.com/argusmon/argus/internal/logging"
 	"github.com/argusmon/argus/query"
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb"
 )
 
 // Storage is what the HTTP layer needs from the database: reads for the
@@ -110,6 +111,9 @@ type Options struct {
 	// remote-read frame (--storage.remote.read-max-bytes-in-frame); zero
 	// means 1 MiB.
 	RemoteReadMaxBytesInFrame int
+
+	// TSDBStats returns the head statistics for /api/v1/status/tsdb.
+	TSDBStats func(limit int) tsdb.Stats
 }
 
 // Handler serves Argus's HTTP endpoints.

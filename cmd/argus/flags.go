@@ -96,7 +96,7 @@ func (f *serverFlags) register(app *kingpin.Application) {
 	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
 		Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
 
-	app.Flag("enable-feature", "Comma separated feature names to enable. Valid options: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers.").
+	app.Flag("enable-feature", "Comma separated feature names to enable. Valid options: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-per-step-stats.").
 		StringsVar(&f.features)
 }
 
@@ -106,6 +106,7 @@ type features struct {
 	delayedNameRemoval     bool
 	extendedRangeSelectors bool
 	binopFillModifiers     bool
+	perStepStats           bool
 }
 
 // parseFeatures reads --enable-feature values (repeatable, comma
@@ -125,6 +126,8 @@ func parseFeatures(values []string) (features, []string) {
 				fs.extendedRangeSelectors = true
 			case "promql-binop-fill-modifiers":
 				fs.binopFillModifiers = true
+			case "promql-per-step-stats":
+				fs.perStepStats = true
 			case "":
 			default:
 				unknown = append(unknown, name)

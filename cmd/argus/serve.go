@@ -72,6 +72,9 @@ type server struct {
 	db      *tsdb.DB
 	scraper *scrape.Manager
 	rules   *rules.Manager
+	engine  *query.Engine
+	// queryLogFile is the query log in use, to reopen it only on change.
+	queryLogFile string
 	// externalURL is the --web.external-url, for rule templates.
 	externalURL string
 	// config is the running configuration, for /api/v1/status/config.
@@ -150,7 +153,13 @@ func (s *server) run(ctx context.Context) error {
 		NoStepSubqueryIntervalFn:    func(int64) int64 { return s.evalInterval.Load() },
 		EnableExperimentalFunctions: fs.experimentalFunctions,
 		EnableDelayedNameRemoval:    fs.delayedNameRemoval,
+		EnablePerStepStats:          fs.perStepStats,
 	})
+	defer engine.Close()
+	s.engine = engine
+	if err := s.applyQueryLog(cfg); err != nil {
+		return err
+	}
 
 	corsOrigin, err := web.CompileCORSOrigin(s.flags.corsOrigin)
 	if err != nil {
@@ -183,6 +192,10 @@ func (s *server) run(ctx context.Context) error {
 		TSDBMaxBytes:          s.flags.retentionSize,
 		TargetRetriever:       &s.targets,
 		Rules:                 &s.ruleGroups,
+		TSDBStats: func(limit int) tsdb.Stats {
+			// Only reached once ready, that is with the database open.
+			return s.storage.db.Load().Stats(limit)
+		},
 		ExternalLabels: func() labels.Labels {
 			return s.config.Load().GlobalConfig.ExternalLabels
 		},
@@ -197,8 +210,11 @@ func (s *server) run(ctx context.Context) error {
 	// Storage opens after the listener so that /-/healthy answers while the
 	// WAL replays; /-/ready and the API answer 503 until it is done.
 	start := time.Now()
+	retention, maxBytes := s.retention(cfg)
 	db, err := tsdb.Open(s.flags.tsdbPath, &tsdb.Options{
 		OutOfOrderTimeWindow: outOfOrderWindow(cfg),
+		RetentionDuration:    retention,
+		MaxBytes:             maxBytes,
 		Logger:               s.logger.With("component", "tsdb"),
 		Registerer:           s.reg,
 	})
@@ -296,6 +312,12 @@ func (s *server) reload() error {
 		s.setReloadResult(false)
 		s.reloads.WithLabelValues("failure").Inc()
 		s.logger.Error("error loading rule files; keeping the running configuration", "err", err)
+		return err
+	}
+	if err := s.applyQueryLog(cfg); err != nil {
+		s.setReloadResult(false)
+		s.reloads.WithLabelValues("failure").Inc()
+		s.logger.Error("error opening the query log; keeping the running configuration", "err", err)
 		return err
 	}
 	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
@@ -412,5 +434,45 @@ func (r *ruleGroups) AlertingRules() []*rules.AlertingRule {
 	if m := r.m.Load(); m != nil {
 		return m.AlertingRules()
 	}
+	return nil
+}
+
+// retention returns the TSDB's retention in ms and its size limit in bytes:
+// the config file's storage.tsdb.retention wins over the flags, as in
+// Prometheus.
+func (s *server) retention(cfg *config.Config) (int64, int64) {
+	d := time.Duration(s.flags.retentionTime)
+	size := int64(s.flags.retentionSize)
+	if tc := cfg.StorageConfig.TSDBConfig; tc != nil && tc.Retention != nil {
+		r := tc.Retention
+		if r.Time > 0 {
+			d = time.Duration(r.Time)
+		}
+		if r.Size > 0 {
+			size = int64(r.Size)
+		}
+	}
+	return d.Milliseconds(), size
+}
+
+// applyQueryLog opens global.query_log_file when it changed, or turns the
+// query log off when it is unset. A file that cannot be opened is an error
+// and the previous log stays in use.
+func (s *server) applyQueryLog(cfg *config.Config) error {
+	path := cfg.GlobalConfig.QueryLogFile
+	if path == s.queryLogFile {
+		return nil
+	}
+	if path == "" {
+		s.engine.SetQueryLogger(nil)
+		s.queryLogFile = ""
+		return nil
+	}
+	l, err := query.NewFileQueryLogger(path)
+	if err != nil {
+		return fmt.Errorf("open query log %s: %w", path, err)
+	}
+	s.engine.SetQueryLogger(l)
+	s.queryLogFile = path
 	return nil
 }
