@@ -16,6 +16,7 @@ import (
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/block"
 	"github.com/argusmon/argus/tsdb/headchunks"
+	"github.com/argusmon/argus/tsdb/tombstones"
 	"github.com/argusmon/argus/tsdb/wlog"
 )
 
@@ -84,6 +85,9 @@ type DB struct {
 
 	chunks *headchunks.Mapper
 	copts  chunkOpts
+	// headTombs are the head's deleted intervals (Delete), applied by its
+	// queriers and hence left out of the blocks cut from it.
+	headTombs *tombstones.MemTombstones
 	// truncMu serialises head truncations and guards truncatedTo, the
 	// time the head was last truncated to.
 	truncMu     sync.Mutex
@@ -145,6 +149,8 @@ func Open(dir string, opts *Options) (*DB, error) {
 		series:   newStripeSeries(),
 		postings: newMemPostings(),
 		readers:  map[*querier]struct{}{},
+
+		headTombs: tombstones.NewMemTombstones(),
 	}
 	db.oooWin.Store(max(opts.OutOfOrderTimeWindow, 0))
 	db.maxT.Store(math.MinInt64)

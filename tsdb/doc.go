@@ -18,4 +18,11 @@
 // merged level by level, each range three times the one before, and deleted
 // past the retention time or size. A Querier merges the blocks and the head
 // and keeps the blocks it reads on disk until it is closed.
+//
+// Delete marks samples deleted as Prometheus does: in each block's
+// tombstones file, and in the head as tombstones logged to the WAL (record
+// type 3, logged again past each checkpoint); queries skip them and blocks
+// cut from the head leave them out. CleanTombstones rewrites the blocks
+// without them. Snapshot hard-links the blocks, and writes the head as a
+// block, into a directory that opens as a data directory.
 package tsdb

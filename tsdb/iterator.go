@@ -7,6 +7,7 @@ import (
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/chunkenc"
 	"github.com/argusmon/argus/tsdb/headchunks"
+	"github.com/argusmon/argus/tsdb/tombstones"
 )
 
 // chunkRef is a chunk the iterator will read: in memory (b) or on disk
@@ -31,8 +32,10 @@ type seriesIterator struct {
 	headBuf []byte
 	diskBuf []byte
 	ooo     []sample
-	mint    int64
-	maxt    int64
+	// dels are the series' deleted intervals, whose samples are skipped.
+	dels tombstones.Intervals
+	mint int64
+	maxt int64
 
 	ci     int // chunk being decoded, -1 before the first
 	active bool
@@ -51,6 +54,7 @@ type seriesIterator struct {
 
 func (it *seriesIterator) reset(s *memSeries, mapper *headchunks.Mapper, mint, maxt int64) {
 	it.mapper = mapper
+	it.dels = nil
 	it.chunks = it.chunks[:0]
 	it.ooo = it.ooo[:0]
 	s.mu.Lock()
@@ -144,8 +148,25 @@ func (it *seriesIterator) pick() storage.ValueType {
 	return storage.ValFloat
 }
 
-// Next advances to the next sample.
+// Next advances to the next sample that is not deleted.
 func (it *seriesIterator) Next() storage.ValueType {
+	return it.skipDeleted(it.next())
+}
+
+// SeekTo advances to the first sample at or after t that is not deleted;
+// it never moves back.
+func (it *seriesIterator) SeekTo(t int64) storage.ValueType {
+	return it.skipDeleted(it.seekTo(t))
+}
+
+func (it *seriesIterator) skipDeleted(vt storage.ValueType) storage.ValueType {
+	for vt == storage.ValFloat && len(it.dels) > 0 && it.dels.Covers(it.t) {
+		vt = it.next()
+	}
+	return vt
+}
+
+func (it *seriesIterator) next() storage.ValueType {
 	if it.done {
 		return storage.ValNone
 	}
@@ -167,8 +188,7 @@ func (it *seriesIterator) Next() storage.ValueType {
 	return it.pick()
 }
 
-// SeekTo advances to the first sample at or after t; it never moves back.
-func (it *seriesIterator) SeekTo(t int64) storage.ValueType {
+func (it *seriesIterator) seekTo(t int64) storage.ValueType {
 	if it.done {
 		return storage.ValNone
 	}

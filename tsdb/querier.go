@@ -8,6 +8,7 @@ import (
 
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/headchunks"
+	"github.com/argusmon/argus/tsdb/tombstones"
 )
 
 // querier reads the head over [mint, maxt].
@@ -32,7 +33,7 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, _ *storage.Select
 	if sortSeries {
 		slices.SortFunc(series, func(a, b *memSeries) int { return labels.Compare(a.lset, b.lset) })
 	}
-	return &seriesSet{series: series, mapper: q.db.chunks, mint: q.mint, maxt: q.maxt, idx: -1}
+	return &seriesSet{series: series, mapper: q.db.chunks, tombs: q.db.headTombs, mint: q.mint, maxt: q.maxt, idx: -1}
 }
 
 // matching returns the series matching ms that have samples in range, in
@@ -53,9 +54,16 @@ func (q *querier) matching(ctx context.Context, ms []*labels.Matcher) ([]*memSer
 		s.mu.Lock()
 		mint, maxt, ok := s.timeRange()
 		s.mu.Unlock()
-		if ok && mint <= q.maxt && maxt >= q.mint {
-			out = append(out, s)
+		if !ok || mint > q.maxt || maxt < q.mint {
+			continue
 		}
+		// A series whose samples in range are all deleted is not selected,
+		// as in Prometheus.
+		live := tombstones.Interval{Mint: max(mint, q.mint), Maxt: min(maxt, q.maxt)}
+		if live.IsSubrange(q.db.headTombs.Get(ref)) {
+			continue
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -111,6 +119,7 @@ func (q *querier) Close() error {
 type seriesSet struct {
 	series     []*memSeries
 	mapper     *headchunks.Mapper
+	tombs      *tombstones.MemTombstones
 	mint, maxt int64
 	idx        int
 }
@@ -125,7 +134,8 @@ func (ss *seriesSet) Next() bool {
 
 // At returns a fresh Series each time: callers may keep it past Next.
 func (ss *seriesSet) At() storage.Series {
-	return &headSeries{s: ss.series[ss.idx], mapper: ss.mapper, mint: ss.mint, maxt: ss.maxt}
+	s := ss.series[ss.idx]
+	return &headSeries{s: s, mapper: ss.mapper, dels: ss.tombs.Get(s.ref), mint: ss.mint, maxt: ss.maxt}
 }
 
 func (ss *seriesSet) Err() error { return nil }
@@ -135,6 +145,7 @@ func (ss *seriesSet) Err() error { return nil }
 type headSeries struct {
 	s          *memSeries
 	mapper     *headchunks.Mapper
+	dels       tombstones.Intervals
 	mint, maxt int64
 }
 
@@ -146,5 +157,6 @@ func (hs *headSeries) Iterator(reuse storage.Iterator) storage.Iterator {
 		it = &seriesIterator{}
 	}
 	it.reset(hs.s, hs.mapper, hs.mint, hs.maxt)
+	it.dels = hs.dels
 	return it
 }

@@ -22,6 +22,7 @@ type replayer struct {
 
 	series  []record.RefSeries
 	samples []record.RefSample
+	stones  []stone
 	// multiRef maps a WAL reference to the series it resolved to when the
 	// same labels were logged under more than one reference (Prometheus can
 	// do that after a restart without a checkpoint).
@@ -123,8 +124,21 @@ func (r *replayer) walRecord(rec []byte) error {
 		if t > r.db.minValid.Load() {
 			r.db.minValid.Store(t)
 		}
+	case recordTombstones:
+		var err error
+		r.stones, err = decodeTombstones(rec, r.stones[:0])
+		if err != nil {
+			return fmt.Errorf("WAL: %w", err)
+		}
+		for _, s := range r.stones {
+			ref := s.ref
+			if m, ok := r.multiRef[ref]; ok {
+				ref = m
+			}
+			r.db.headTombs.AddInterval(ref, s.in)
+		}
 	default:
-		// Tombstones, exemplars, metadata and histograms from a Prometheus
+		// Exemplars, metadata and histograms from a Prometheus
 		// WAL are not supported yet; they are skipped, not fatal.
 		r.skippedTypes[typ]++
 	}

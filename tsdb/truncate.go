@@ -82,6 +82,13 @@ func (db *DB) truncateWAL(mint int64) error {
 	if err != nil {
 		return fmt.Errorf("truncate WAL: %w", err)
 	}
+	// Checkpoints do not carry tombstones: those still needed are logged
+	// again in the new segment, which no checkpoint below includes.
+	if stones := db.pruneHeadTombstones(mint); len(stones) > 0 {
+		if err := db.wal.Log(encodeTombstones(stones, nil)); err != nil {
+			return fmt.Errorf("truncate WAL: log head tombstones again: %w", err)
+		}
+	}
 	last := cur - 1
 	if first < 0 || last < 0 {
 		return nil

@@ -61,6 +61,7 @@ type apiEndpoint func(*http.Request) ([]byte, *annotations, *apiError)
 
 func (h *Handler) registerAPI(r *mux.Router) {
 	get, getPost := []string{http.MethodGet}, []string{http.MethodGet, http.MethodPost}
+	postPut := []string{http.MethodPost, http.MethodPut}
 	for _, e := range []struct {
 		path    string
 		f       apiEndpoint
@@ -85,6 +86,9 @@ func (h *Handler) registerAPI(r *mux.Router) {
 		{"/status/runtimeinfo", h.statusRuntimeInfo, get},
 		{"/status/buildinfo", h.statusBuildInfo, get},
 		{"/status/tsdb", h.statusTSDB, get},
+		{"/admin/tsdb/delete_series", h.deleteSeries, postPut},
+		{"/admin/tsdb/clean_tombstones", h.cleanTombstones, postPut},
+		{"/admin/tsdb/snapshot", h.snapshot, postPut},
 	} {
 		r.HandleFunc(e.path, h.instrumentFunc("/api/v1"+e.path, h.testReady(h.apiFunc(e.f)))).Methods(e.methods...)
 	}

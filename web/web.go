@@ -114,6 +114,9 @@ type Options struct {
 
 	// TSDBStats returns the head statistics for /api/v1/status/tsdb.
 	TSDBStats func(limit int) tsdb.Stats
+	// Admin backs the admin API, served only with EnableAdminAPI; nil
+	// answers as if it were disabled.
+	Admin Admin
 }
 
 // Handler serves Argus's HTTP endpoints.

@@ -192,6 +192,7 @@ func (s *server) run(ctx context.Context) error {
 		TSDBMaxBytes:          s.flags.retentionSize,
 		TargetRetriever:       &s.targets,
 		Rules:                 &s.ruleGroups,
+		Admin:                 s.storage,
 		TSDBStats: func(limit int) tsdb.Stats {
 			// Only reached once ready, that is with the database open.
 			return s.storage.db.Load().Stats(limit)

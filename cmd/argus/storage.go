@@ -38,6 +38,40 @@ func (s *readyStorage) Appender(ctx context.Context) storage.Appender {
 	return db.Appender(ctx)
 }
 
+// The admin API is served only once ready, so these forward unguarded
+// beyond a nil check.
+
+func (s *readyStorage) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
+	db := s.db.Load()
+	if db == nil {
+		return errNotReady
+	}
+	return db.Delete(ctx, mint, maxt, ms...)
+}
+
+func (s *readyStorage) CleanTombstones(ctx context.Context) error {
+	db := s.db.Load()
+	if db == nil {
+		return errNotReady
+	}
+	return db.CleanTombstones(ctx)
+}
+
+func (s *readyStorage) Snapshot(dir string, withHead bool) error {
+	db := s.db.Load()
+	if db == nil {
+		return errNotReady
+	}
+	return db.Snapshot(dir, withHead)
+}
+
+func (s *readyStorage) Dir() string {
+	if db := s.db.Load(); db != nil {
+		return db.Dir()
+	}
+	return ""
+}
+
 type notReadyAppender struct{}
 
 func (notReadyAppender) Append(storage.SeriesRef, labels.Labels, int64, float64) (storage.SeriesRef, error) {

@@ -15,12 +15,18 @@ import (
 
 // Block is an opened block directory. It is safe for concurrent use.
 type Block struct {
-	dir        string
+	dir string
+	// metaMu guards meta, whose tombstone count Delete updates.
+	metaMu     sync.RWMutex
 	meta       Meta
 	logger     *slog.Logger
 	index      *index.Reader
 	chunks     *chunks.Reader
 	tombstones *tombstones.MemTombstones
+
+	// delMu serialises deletions, each of which rewrites the tombstones
+	// file from the in-memory set.
+	delMu sync.Mutex
 
 	mu      sync.Mutex
 	closing bool
@@ -55,7 +61,11 @@ func Open(dir string, logger *slog.Logger) (*Block, error) {
 func (b *Block) Dir() string { return b.dir }
 
 // Meta returns the block's metadata.
-func (b *Block) Meta() Meta { return b.meta }
+func (b *Block) Meta() Meta {
+	b.metaMu.RLock()
+	defer b.metaMu.RUnlock()
+	return b.meta
+}
 
 // Size returns the bytes of the index and chunk segments.
 func (b *Block) Size() int64 { return b.index.Size() + b.chunks.Size() }

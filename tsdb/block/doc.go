@@ -4,5 +4,6 @@
 // each other's blocks. Write builds a block from a label-sorted SeriesSource
 // (the head, when it cuts a block, or a compaction of older blocks) and
 // publishes it atomically; Open maps a block for querying, and Close waits
-// for the queriers still reading it.
+// for the queriers still reading it. Delete adds tombstones, which queries
+// apply; Snapshot hard-links the block's files elsewhere.
 package block

@@ -3,6 +3,7 @@ package block
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -110,12 +111,24 @@ func (s *seriesSet) Next() bool {
 			return false
 		}
 		dels := s.q.b.tombstones.Get(ref)
+		// Outside the query's range counts as deleted for dropping chunks,
+		// as Prometheus does: a series with no live sample in range is not
+		// selected.
+		dropped := dels
+		if len(dels) > 0 {
+			if s.q.mint != math.MinInt64 {
+				dropped = dropped.Add(tombstones.Interval{Mint: math.MinInt64, Maxt: s.q.mint - 1})
+			}
+			if s.q.maxt != math.MaxInt64 {
+				dropped = dropped.Add(tombstones.Interval{Mint: s.q.maxt + 1, Maxt: math.MaxInt64})
+			}
+		}
 		var kept []index.ChunkMeta
 		for _, c := range s.chks {
 			if c.MaxTime < s.q.mint || c.MinTime > s.q.maxt {
 				continue
 			}
-			if (tombstones.Interval{Mint: c.MinTime, Maxt: c.MaxTime}).IsSubrange(dels) {
+			if (tombstones.Interval{Mint: c.MinTime, Maxt: c.MaxTime}).IsSubrange(dropped) {
 				continue
 			}
 			kept = append(kept, c)

@@ -79,3 +79,22 @@ func (t *MemTombstones) Total() uint64 {
 	}
 	return n
 }
+
+// Filter keeps only the intervals for which keep returns true.
+func (t *MemTombstones) Filter(keep func(storage.SeriesRef, Interval) bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for ref, ivs := range t.m {
+		var kept Intervals
+		for _, in := range ivs {
+			if keep(ref, in) {
+				kept = append(kept, in)
+			}
+		}
+		if len(kept) == 0 {
+			delete(t.m, ref)
+		} else {
+			t.m[ref] = kept
+		}
+	}
+}

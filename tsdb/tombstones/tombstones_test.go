@@ -87,3 +87,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = Decode(b) })
 }
+
+func TestFilter(t *testing.T) {
+	m := NewMemTombstones()
+	m.AddInterval(1, Interval{0, 10}, Interval{20, 30})
+	m.AddInterval(2, Interval{5, 6})
+	m.Filter(func(ref storage.SeriesRef, in Interval) bool { return ref != 2 && in.Maxt >= 15 })
+	if got := m.Get(1); !reflect.DeepEqual(got, Intervals{{20, 30}}) {
+		t.Fatalf("series 1 keeps %v, want [{20 30}]", got)
+	}
+	if got, total := m.Get(2), m.Total(); got != nil || total != 1 {
+		t.Fatalf("series 2 keeps %v, total %d; want nothing, 1", got, total)
+	}
+}
