@@ -97,6 +97,12 @@ func (r *AlertingRule) KeepFiringFor() time.Duration { return r.keepFiringFor }
 // Eval evaluates the expression, moves alerts between states and returns
 // the ALERTS and ALERTS_FOR_STATE samples to write.
 func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts time.Time, q QueryFunc, limit int) (query.Vector, error) {
+	return r.eval(ctx, queryOffset, ts, q, limit, nil)
+}
+
+// eval is Eval, restoring the alerts' `for` state through fr first when fr
+// is not nil.
+func (r *AlertingRule) eval(ctx context.Context, queryOffset time.Duration, ts time.Time, q QueryFunc, limit int, fr *forStateRestorer) (query.Vector, error) {
 	evalTS := ts.Add(-queryOffset)
 	res, err := q(ctx, r.expr, evalTS)
 	if err != nil {
@@ -157,6 +163,13 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			continue
 		}
 		r.active[h] = a
+	}
+	if fr != nil {
+		if err := fr.restoreActive(ctx, r, ts); err != nil {
+			// Nothing retries a restore: the alerts keep their fresh
+			// ActiveAt and wait out their whole `for`.
+			r.logger.Error("restoring alert 'for' state failed", "err", err)
+		}
 	}
 
 	var vec query.Vector

@@ -63,6 +63,10 @@ type Group struct {
 	seriesInPreviousEval []map[string]labels.Labels
 	// staleSeries were written by rules since removed from the group.
 	staleSeries []labels.Labels
+	// restore, until the first evaluation, says where to read the alerts'
+	// `for` state from before a restart; nil when there is nothing to
+	// restore (no Queryable, or a group loaded by a later reload).
+	restore *restoreOptions
 
 	mu                sync.RWMutex
 	lastEvaluation    time.Time
@@ -140,6 +144,7 @@ func (g *Group) Eval(ctx context.Context, ts time.Time) {
 	defer g.evalMu.Unlock()
 	start := time.Now()
 	offset := g.QueryOffset()
+	fr := g.openRestorer(ts)
 	samples := 0
 	var ruleSum time.Duration
 	for i, rule := range g.rules {
@@ -148,9 +153,14 @@ func (g *Group) Eval(ctx context.Context, ts time.Time) {
 			return
 		default:
 		}
-		n, took := g.evalRule(ctx, i, rule, ts, offset)
+		n, took := g.evalRule(ctx, i, rule, ts, offset, fr)
 		samples += n
 		ruleSum += took
+	}
+	if fr != nil {
+		if err := fr.close(); err != nil {
+			g.logger.Warn("closing the querier of the 'for' state restore failed", "err", err)
+		}
 	}
 	g.cleanupStaleSeries(ctx, ts.Add(-offset))
 
@@ -165,9 +175,29 @@ func (g *Group) Eval(ctx context.Context, ts time.Time) {
 	m.groupLastEvalTime.WithLabelValues(key).Set(float64(start.UnixNano()) / 1e9)
 }
 
+// openRestorer returns the restorer of the group's first evaluation, or
+// nil. A group gets one try, as in Prometheus: a failure is logged and the
+// alerts start afresh. The caller holds evalMu.
+func (g *Group) openRestorer(ts time.Time) *forStateRestorer {
+	if g.restore == nil {
+		return nil
+	}
+	o := g.restore
+	g.restore = nil
+	if len(g.AlertingRules()) == 0 {
+		return nil
+	}
+	fr, err := o.openRestorer(ts)
+	if err != nil {
+		g.logger.Error("restoring alert 'for' state failed", "err", err)
+		return nil
+	}
+	return fr
+}
+
 // evalRule evaluates rule i and writes its result in one commit. It
 // returns the number of samples produced and the time taken.
-func (g *Group) evalRule(ctx context.Context, i int, rule Rule, ts time.Time, offset time.Duration) (int, time.Duration) {
+func (g *Group) evalRule(ctx context.Context, i int, rule Rule, ts time.Time, offset time.Duration, fr *forStateRestorer) (int, time.Duration) {
 	m, key := g.deps.metrics, g.key()
 	logger := g.logger.With("rule", rule.Name(), "index", i)
 	start := time.Now()
@@ -178,7 +208,13 @@ func (g *Group) evalRule(ctx context.Context, i int, rule Rule, ts time.Time, of
 	}()
 	m.evalTotal.WithLabelValues(key).Inc()
 
-	vec, err := rule.Eval(ctx, offset, ts, g.deps.query, g.limit)
+	var vec query.Vector
+	var err error
+	if ar, ok := rule.(*AlertingRule); ok && fr != nil {
+		vec, err = ar.eval(ctx, offset, ts, g.deps.query, g.limit, fr)
+	} else {
+		vec, err = rule.Eval(ctx, offset, ts, g.deps.query, g.limit)
+	}
 	if err != nil {
 		rule.state().setResult(err)
 		m.evalFailures.WithLabelValues(key).Inc()

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 
+	"github.com/argusmon/argus/query"
 	"github.com/argusmon/argus/storage"
 )
 
@@ -41,6 +43,19 @@ type ManagerOptions struct {
 	// that do not set query_offset; nil means no offset. It is called at
 	// each evaluation so a reload takes effect at once.
 	DefaultQueryOffset func() time.Duration
+	// Queryable is read, at the first evaluation of the groups of the
+	// first Update, for the ALERTS_FOR_STATE series of the previous run,
+	// to restore when alerts became active (Prometheus's 'for' state
+	// restore). Nil disables the restore.
+	Queryable query.Queryable
+	// OutageTolerance is how long the server may have been down for the
+	// 'for' state to be restored (--rules.alert.for-outage-tolerance); 0
+	// means one hour.
+	OutageTolerance time.Duration
+	// ForGracePeriod is the least time a restored alert with a `for` at
+	// least this long still waits before firing
+	// (--rules.alert.for-grace-period); 0 means ten minutes.
+	ForGracePeriod time.Duration
 }
 
 // Manager runs the rule groups of the configured rule files.
@@ -60,6 +75,9 @@ type Manager struct {
 	mu      sync.RWMutex
 	groups  map[string]*Group
 	stopped bool
+	// restore is consumed by the first successful Update: groups added
+	// by later reloads are new rules, with no state to restore.
+	restore *restoreOptions
 }
 
 // NewManager returns a Manager with no groups; call Update to load rule
@@ -77,8 +95,17 @@ func NewManager(o ManagerOptions) *Manager {
 	if app == nil {
 		app = discardAppendable{}
 	}
+	var restore *restoreOptions
+	if o.Queryable != nil {
+		restore = &restoreOptions{
+			queryable:       o.Queryable,
+			outageTolerance: cmp.Or(max(o.OutageTolerance, 0), defaultOutageTolerance),
+			gracePeriod:     cmp.Or(max(o.ForGracePeriod, 0), defaultForGracePeriod),
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Manager{
+		restore: restore,
 		deps: &groupDeps{
 			query:              o.QueryFunc,
 			appendable:         app,
@@ -179,6 +206,7 @@ func (m *Manager) Update(interval time.Duration, files []string, externalLabels 
 		m.deps.metrics.forget(key)
 	}
 	m.groups = newGroups
+	m.restore = nil
 	for key, g := range newGroups {
 		m.deps.metrics.groupInterval.WithLabelValues(key).Set(g.interval.Seconds())
 		m.deps.metrics.groupRules.WithLabelValues(key).Set(float64(len(g.rules)))
@@ -200,6 +228,7 @@ func (m *Manager) newGroup(spec *GroupSpec, interval time.Duration, externalLabe
 		deps:        m.deps,
 		logger:      logger,
 		iterFunc:    evalFunc,
+		restore:     m.restore,
 		done:        make(chan struct{}),
 		terminated:  make(chan struct{}),
 	}

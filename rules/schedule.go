@@ -104,6 +104,10 @@ func (g *Group) copyState(from *Group) {
 			ar.copyStateFrom(old)
 		}
 	}
+	if g.restore == nil {
+		// from was replaced before its first evaluation.
+		g.restore = from.restore
+	}
 	g.staleSeries = append(g.staleSeries, from.staleSeries...)
 	for _, idx := range byID {
 		for _, fi := range idx {

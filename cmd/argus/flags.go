@@ -38,6 +38,7 @@ type serverFlags struct {
 	maxSamples     int
 
 	resendDelay        model.Duration
+	notificationQueue  int
 	forOutageTolerance model.Duration
 	forGracePeriod     model.Duration
 
@@ -86,6 +87,8 @@ func (f *serverFlags) register(app *kingpin.Application) {
 
 	app.Flag("rules.alert.resend-delay", "Minimum amount of time to wait before resending an alert to Alertmanager.").
 		Default("1m").SetValue(&f.resendDelay)
+	app.Flag("alertmanager.notification-queue-capacity", "The capacity of the queue for pending Alertmanager notifications.").
+		Default("10000").IntVar(&f.notificationQueue)
 	app.Flag("rules.alert.for-outage-tolerance", "Max time to tolerate outage for restoring \"for\" state of alert.").
 		Default("1h").SetValue(&f.forOutageTolerance)
 	app.Flag("rules.alert.for-grace-period", "Minimum duration between alert and restored \"for\" state. This is maintained only for alerts with configured \"for\" time greater than grace period.").

@@ -26,6 +26,7 @@ import (
 	"github.com/argusmon/argus/internal/logging"
 	"github.com/argusmon/argus/query"
 	"github.com/argusmon/argus/rules"
+	"github.com/argusmon/argus/rules/notifier"
 	"github.com/argusmon/argus/scrape"
 	"github.com/argusmon/argus/tsdb"
 	"github.com/argusmon/argus/web"
@@ -72,7 +73,12 @@ type server struct {
 	db      *tsdb.DB
 	scraper *scrape.Manager
 	rules   *rules.Manager
-	engine  *query.Engine
+	// notifier sends alerts to Alertmanager; notifierDone closes when its
+	// queue has been flushed at shutdown.
+	notifier     *notifier.Manager
+	stopNotifier context.CancelFunc
+	notifierDone chan struct{}
+	engine       *query.Engine
 	// queryLogFile is the query log in use, to reopen it only on change.
 	queryLogFile string
 	// externalURL is the --web.external-url, for rule templates.
@@ -237,12 +243,32 @@ func (s *server) run(ctx context.Context) error {
 		s.logger.Error("applying scrape configuration", "err", err)
 	}
 	s.externalURL = externalURL.String()
+	s.notifier = notifier.New(notifier.Options{
+		QueueCapacity:   s.flags.notificationQueue,
+		DrainOnShutdown: true,
+		Logger:          s.logger.With("component", "notifier"),
+		Registerer:      s.reg,
+	})
+	if err := s.notifier.ApplyConfig(cfg); err != nil {
+		s.logger.Error("applying alerting configuration", "err", err)
+	}
+	var notifierCtx context.Context
+	notifierCtx, s.stopNotifier = context.WithCancel(context.Background())
+	s.notifierDone = make(chan struct{})
+	go func() {
+		s.notifier.Run(notifierCtx)
+		close(s.notifierDone)
+	}()
 	s.rules = rules.NewManager(rules.ManagerOptions{
-		QueryFunc:   rules.EngineQueryFunc(engine, db),
-		Appendable:  db,
-		Logger:      s.logger.With("component", "rule manager"),
-		Registerer:  s.reg,
-		ResendDelay: time.Duration(s.flags.resendDelay),
+		QueryFunc:       rules.EngineQueryFunc(engine, db),
+		Appendable:      db,
+		Notifier:        s.notifier,
+		Queryable:       db,
+		OutageTolerance: time.Duration(s.flags.forOutageTolerance),
+		ForGracePeriod:  time.Duration(s.flags.forGracePeriod),
+		Logger:          s.logger.With("component", "rule manager"),
+		Registerer:      s.reg,
+		ResendDelay:     time.Duration(s.flags.resendDelay),
 		DefaultQueryOffset: func() time.Duration {
 			return time.Duration(s.config.Load().GlobalConfig.RuleQueryOffset)
 		},
@@ -282,6 +308,9 @@ func (s *server) shutdown(cancel context.CancelFunc, webErr <-chan error) error 
 	s.logger.Info("shutting down")
 	s.scraper.Stop()
 	s.rules.Stop()
+	// The notifier flushes what the last evaluations queued before it ends.
+	s.stopNotifier()
+	<-s.notifierDone
 	cancel()
 	var err error
 	if webErr != nil {
@@ -301,39 +330,38 @@ func (s *server) reload() error {
 	start := time.Now()
 	cfg, err := s.loadConfig()
 	if err != nil {
-		s.setReloadResult(false)
-		s.reloads.WithLabelValues("failure").Inc()
-		s.logger.Error("error reloading config; keeping the running configuration", "file", cfgName(s.flags.configFile), "err", err)
-		return err
+		return s.reloadFailed(fmt.Errorf("load %s: %w", cfgName(s.flags.configFile), err))
 	}
-	// Rule files are the other input a reload can find broken: load them
-	// before touching anything so that a bad one keeps everything running
-	// on the old configuration.
+	// Rule files, the query log file and the alerting section are the other
+	// inputs a reload can find broken: they go first, so that a bad one
+	// leaves scraping and storage on the old configuration.
 	if err := s.applyRules(cfg); err != nil {
-		s.setReloadResult(false)
-		s.reloads.WithLabelValues("failure").Inc()
-		s.logger.Error("error loading rule files; keeping the running configuration", "err", err)
-		return err
+		return s.reloadFailed(fmt.Errorf("load rule files: %w", err))
 	}
 	if err := s.applyQueryLog(cfg); err != nil {
-		s.setReloadResult(false)
-		s.reloads.WithLabelValues("failure").Inc()
-		s.logger.Error("error opening the query log; keeping the running configuration", "err", err)
-		return err
+		return s.reloadFailed(err)
+	}
+	if err := s.notifier.ApplyConfig(cfg); err != nil {
+		return s.reloadFailed(fmt.Errorf("apply alerting configuration: %w", err))
 	}
 	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
 	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
-		s.setReloadResult(false)
-		s.reloads.WithLabelValues("failure").Inc()
-		s.logger.Error("error applying scrape config", "err", err)
-		return fmt.Errorf("apply scrape configuration: %w", err)
+		return s.reloadFailed(fmt.Errorf("apply scrape configuration: %w", err))
 	}
 	s.config.Store(cfg)
 	s.setReloadResult(true)
 	s.reloads.WithLabelValues("success").Inc()
 	s.logger.Info("completed loading of configuration file", "file", cfgName(s.flags.configFile), "duration", time.Since(start))
 	return nil
+}
+
+// reloadFailed records and logs a failed reload and returns its error.
+func (s *server) reloadFailed(err error) error {
+	s.setReloadResult(false)
+	s.reloads.WithLabelValues("failure").Inc()
+	s.logger.Error("error reloading config; keeping the running configuration", "err", err)
+	return err
 }
 
 func (s *server) setReloadResult(ok bool) {
