@@ -80,6 +80,7 @@ func (h *Handler) registerAPI(r *mux.Router) {
 		{"/scrape_pools", h.scrapePools, get},
 		{"/rules", h.rules, get},
 		{"/alerts", h.alerts, get},
+		{"/alertmanagers", h.alertmanagers, get},
 		{"/metadata", h.metadata, get},
 		{"/status/config", h.statusConfig, get},
 		{"/status/flags", h.statusFlags, get},

@@ -117,6 +117,9 @@ type Options struct {
 	// Admin backs the admin API, served only with EnableAdminAPI; nil
 	// answers as if it were disabled.
 	Admin Admin
+
+	// Alertmanagers lists where alerts go, for /api/v1/alertmanagers.
+	Alertmanagers AlertmanagerRetriever
 }
 
 // Handler serves Argus's HTTP endpoints.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,7 +153,16 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, amAddr, hostOf(target)))
-	startArgus(t, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--rules.alert.resend-delay=1s")
+	p := startArgus(t, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--rules.alert.resend-delay=1s")
+	resp, err := http.Get("http://" + p.addr + "/api/v1/alertmanagers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `{"activeAlertmanagers":[{"url":"http://` + amAddr + `/api/v2/alerts"}]`; !strings.Contains(string(body), want) {
+		t.Errorf("/api/v1/alertmanagers = %s, want it to contain %s", body, want)
+	}
 
 	eventually(t, 20*time.Second, "alert in Alertmanager", func() error {
 		alerts, err := activeAlerts(amAddr)

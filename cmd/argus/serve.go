@@ -167,6 +167,24 @@ func (s *server) run(ctx context.Context) error {
 		return err
 	}
 
+	// The notifier needs nothing from storage; it starts early so that the
+	// web handler can list its Alertmanagers.
+	s.notifier = notifier.New(notifier.Options{
+		QueueCapacity:   s.flags.notificationQueue,
+		DrainOnShutdown: true,
+		Logger:          s.logger.With("component", "notifier"),
+		Registerer:      s.reg,
+	})
+	if err := s.notifier.ApplyConfig(cfg); err != nil {
+		s.logger.Error("applying alerting configuration", "err", err)
+	}
+	var notifierCtx context.Context
+	notifierCtx, s.stopNotifier = context.WithCancel(context.Background())
+	s.notifierDone = make(chan struct{})
+	go func() {
+		s.notifier.Run(notifierCtx)
+		close(s.notifierDone)
+	}()
 	corsOrigin, err := web.CompileCORSOrigin(s.flags.corsOrigin)
 	if err != nil {
 		return fmt.Errorf("--web.cors.origin: %w", err)
@@ -199,6 +217,7 @@ func (s *server) run(ctx context.Context) error {
 		TargetRetriever:       &s.targets,
 		Rules:                 &s.ruleGroups,
 		Admin:                 s.storage,
+		Alertmanagers:         s.notifier,
 		TSDBStats: func(limit int) tsdb.Stats {
 			// Only reached once ready, that is with the database open.
 			return s.storage.db.Load().Stats(limit)
@@ -243,22 +262,6 @@ func (s *server) run(ctx context.Context) error {
 		s.logger.Error("applying scrape configuration", "err", err)
 	}
 	s.externalURL = externalURL.String()
-	s.notifier = notifier.New(notifier.Options{
-		QueueCapacity:   s.flags.notificationQueue,
-		DrainOnShutdown: true,
-		Logger:          s.logger.With("component", "notifier"),
-		Registerer:      s.reg,
-	})
-	if err := s.notifier.ApplyConfig(cfg); err != nil {
-		s.logger.Error("applying alerting configuration", "err", err)
-	}
-	var notifierCtx context.Context
-	notifierCtx, s.stopNotifier = context.WithCancel(context.Background())
-	s.notifierDone = make(chan struct{})
-	go func() {
-		s.notifier.Run(notifierCtx)
-		close(s.notifierDone)
-	}()
 	s.rules = rules.NewManager(rules.ManagerOptions{
 		QueryFunc:       rules.EngineQueryFunc(engine, db),
 		Appendable:      db,
