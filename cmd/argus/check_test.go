@@ -156,3 +156,18 @@ func TestCheckConfigChecksRuleFiles(t *testing.T) {
 		t.Errorf("stderr %q does not point at the bad rule", stderr.String())
 	}
 }
+
+// TestRulesExampleInDocs runs the rule unit tests shipped in docs/examples
+// through `argus test rules`, so the documented example keeps working.
+func TestRulesExampleInDocs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"test", "rules", filepath.Join("..", "..", "docs", "examples", "rules_test.yml")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("argus test rules on the docs example: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "SUCCESS") {
+		t.Errorf("no SUCCESS in %q", stdout.String())
+	}
+	if code := run([]string{"check", "rules", filepath.Join("..", "..", "docs", "examples", "rules.yml")}, &stdout, &stderr); code != 0 {
+		t.Errorf("argus check rules on the docs example: exit %d\n%s", code, stderr.String())
+	}
+}

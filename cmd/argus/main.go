@@ -11,6 +11,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
+
+	"github.com/argusmon/argus/rules/unittest"
 )
 
 // defaultVersion is reported when the build did not stamp a version with
@@ -41,6 +43,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	checkRules := check.Command("rules", "Check that rule files are valid.")
 	checkRulesFiles := checkRules.Arg("rule-files", "The rule files to check.").Required().Strings()
 
+	testCmd := app.Command("test", "Unit testing.")
+	testRules := testCmd.Command("rules", "Unit tests for rules, in promtool's test file format.")
+	testRulesFiles := testRules.Arg("test-rule-file", "The unit test files for rules.").Required().Strings()
+
 	cmd, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "argus: %s\n", err)
@@ -53,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfigMain(*checkConfigFiles, stdout, stderr)
 	case checkRules.FullCommand():
 		return checkRulesMain(*checkRulesFiles, stdout, stderr)
+	case testRules.FullCommand():
+		return unittest.Run(*testRulesFiles, stdout, stderr)
 	}
 	// --help and --version end here: kingpin has printed what was asked.
 	return 0
