@@ -374,3 +374,32 @@ func TestResultAnnotations(t *testing.T) {
 		}
 	}
 }
+
+// TestWithLookbackDelta: a per-query lookback overrides the engine's, as
+// the API's lookback_delta parameter needs.
+func TestWithLookbackDelta(t *testing.T) {
+	st := loadStorage(t, 1, 1) // samples from 0s to 60s
+	eng := query.NewEngine(query.EngineOpts{LookbackDelta: 5 * time.Minute})
+	at := time.UnixMilli(90_000) // 30s after the last sample
+	for _, tc := range []struct {
+		lookback time.Duration
+		want     int
+	}{
+		{0, 1},                // the engine's 5m reaches back to 60s
+		{20 * time.Second, 0}, // 20s does not
+		{40 * time.Second, 1},
+	} {
+		ctx := query.WithLookbackDelta(context.Background(), tc.lookback)
+		qry, err := eng.NewInstantQuery(ctx, st, "metric", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := qry.Exec(ctx)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if got := len(res.Value.(query.Vector)); got != tc.want {
+			t.Errorf("lookback %s: %d series, want %d", tc.lookback, got, tc.want)
+		}
+	}
+}

@@ -166,6 +166,9 @@ func (e *Engine) newQuery(ctx context.Context, q Queryable, qs string, start, en
 		interval: step.Milliseconds(),
 		lookback: e.lookbackDelta.Milliseconds(),
 	}
+	if d := lookbackDeltaFrom(ctx); d > 0 {
+		plan.lookback = d.Milliseconds()
+	}
 	if err := prepare(plan); err != nil {
 		return nil, err
 	}
@@ -261,4 +264,18 @@ func contextErr(err error, env string) error {
 	default:
 		return err
 	}
+}
+
+type lookbackDeltaKey struct{}
+
+// WithLookbackDelta returns a context whose queries use d instead of the
+// engine's lookback delta, for the API's lookback_delta parameter. A d of 0
+// or less keeps the engine's.
+func WithLookbackDelta(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, lookbackDeltaKey{}, d)
+}
+
+func lookbackDeltaFrom(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(lookbackDeltaKey{}).(time.Duration)
+	return d
 }

@@ -193,7 +193,7 @@ func (h *Handler) query(r *http.Request) ([]byte, *annotations, *apiError) {
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
 	}
-	return h.exec(ctx, qry, r.FormValue("stats"))
+	return h.exec(ctx, qry, r)
 }
 
 func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) {
@@ -227,19 +227,28 @@ func (h *Handler) queryRange(r *http.Request) ([]byte, *annotations, *apiError) 
 	if err != nil {
 		return nil, nil, invalidParam("query", err)
 	}
-	return h.exec(ctx, qry, r.FormValue("stats"))
+	return h.exec(ctx, qry, r)
 }
 
-// exec runs the query and renders its data; with a stats parameter the
-// query's statistics go into the data object, as Prometheus puts them.
-func (h *Handler) exec(ctx context.Context, qry query.Query, stats string) ([]byte, *annotations, *apiError) {
+// exec runs the query and renders its data, cut to the limit parameter;
+// with a stats parameter the query's statistics go into the data object, as
+// Prometheus puts them.
+func (h *Handler) exec(ctx context.Context, qry query.Query, r *http.Request) ([]byte, *annotations, *apiError) {
+	limit, err := parseLimit(r.FormValue("limit"))
+	if err != nil {
+		return nil, nil, invalidParam("limit", err)
+	}
 	defer qry.Close()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
 		return nil, nil, queryError(res.Err)
 	}
+	annots := &annotations{warnings: res.Warnings, infos: res.Infos}
+	if truncateResult(res, limit) {
+		annots.warnings = append(annots.warnings, warnTruncated)
+	}
 	data := appendQueryData(nil, res.Value)
-	if stats != "" {
+	if r.FormValue("stats") != "" {
 		js, err := qry.Stats().MarshalJSON()
 		if err != nil {
 			return nil, nil, &apiError{errorInternal, fmt.Errorf("encode query stats: %w", err)}
@@ -247,12 +256,34 @@ func (h *Handler) exec(ctx context.Context, qry query.Query, stats string) ([]by
 		data = append(data[:len(data)-1], `,"stats":`...)
 		data = append(append(data, js...), '}')
 	}
-	return data, &annotations{warnings: res.Warnings, infos: res.Infos}, nil
+	return data, annots, nil
 }
 
-// queryContext is the request's context with its timeout parameter applied,
-// its origin recorded for the query log, and per-step statistics asked for
-// when stats=all.
+// truncateResult keeps the first limit series of a vector or matrix (limit
+// 0 keeps all) and reports whether it cut any, as Prometheus's limit
+// parameter does; scalars and strings are left alone.
+func truncateResult(res *query.Result, limit int) bool {
+	if limit <= 0 {
+		return false
+	}
+	switch v := res.Value.(type) {
+	case query.Vector:
+		if len(v) > limit {
+			res.Value = v[:limit]
+			return true
+		}
+	case query.Matrix:
+		if len(v) > limit {
+			res.Value = v[:limit]
+			return true
+		}
+	}
+	return false
+}
+
+// queryContext is the request's context with its timeout and
+// lookback_delta parameters applied, its origin recorded for the query log,
+// and per-step statistics asked for when stats=all.
 func queryContext(r *http.Request) (context.Context, context.CancelFunc, *apiError) {
 	ctx, cancel, apiErr := withTimeoutParam(r)
 	if apiErr != nil {
@@ -265,6 +296,17 @@ func queryContext(r *http.Request) (context.Context, context.CancelFunc, *apiErr
 	ctx = query.WithHTTPRequest(ctx, query.HTTPRequest{ClientIP: host, Method: r.Method, Path: r.URL.Path})
 	if r.FormValue("stats") == "all" {
 		ctx = query.WithPerStepStats(ctx)
+	}
+	if v := r.FormValue("lookback_delta"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d < 0 {
+			cancel()
+			if err == nil {
+				err = errors.New("lookback_delta must not be negative")
+			}
+			return nil, nil, invalidParam("lookback_delta", err)
+		}
+		ctx = query.WithLookbackDelta(ctx, d)
 	}
 	return ctx, cancel, nil
 }

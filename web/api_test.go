@@ -104,6 +104,22 @@ func TestQueryAPIResponses(t *testing.T) {
 			body: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[60,"0"]]},{"metric":{"job":"b"},"values":[[60,"0"]]}]},"infos":["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"up\" (1:20)"]}`,
 		},
 		{
+			name: "limit cuts the vector with a warning", method: "GET", target: "/api/v1/query?query=up&time=50&limit=1", code: 200,
+			body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"x","job":"a"},"value":[50,"1"]}]},"warnings":["results truncated due to limit"]}`,
+		},
+		{
+			name: "lookback_delta shorter than the gap to the last sample", method: "GET", target: "/api/v1/query?query=up&time=130&lookback_delta=20s", code: 200,
+			body: `{"status":"success","data":{"resultType":"vector","result":[]}}`,
+		},
+		{
+			name: "bad limit", method: "GET", target: "/api/v1/query?query=up&time=50&limit=-1", code: 400,
+			body: `{"status":"error","errorType":"bad_data","error":"invalid parameter \"limit\": limit must be non-negative"}`,
+		},
+		{
+			name: "bad lookback_delta", method: "GET", target: "/api/v1/query?query=up&time=50&lookback_delta=soon", code: 400,
+			body: `{"status":"error","errorType":"bad_data","error":"invalid parameter \"lookback_delta\": cannot parse \"soon\" to a valid duration"}`,
+		},
+		{
 			name: "bad time", method: "GET", target: "/api/v1/query?query=up&time=yesterday", code: 400,
 			body: `{"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp"}`,
 		},
