@@ -72,6 +72,9 @@ func (q *querier) matching(ctx context.Context, ms []*labels.Matcher) ([]*memSer
 // the index, over every head series; with matchers, over the matching
 // series with samples in range.
 func (q *querier) LabelValues(ctx context.Context, name string, ms ...*labels.Matcher) ([]string, error) {
+	if !q.overlapsHead() {
+		return nil, nil
+	}
 	if len(ms) == 0 {
 		return q.db.postings.labelValues(name), nil
 	}
@@ -91,6 +94,9 @@ func (q *querier) LabelValues(ctx context.Context, name string, ms ...*labels.Ma
 
 // LabelNames returns the label names, with the same scope as LabelValues.
 func (q *querier) LabelNames(ctx context.Context, ms ...*labels.Matcher) ([]string, error) {
+	if !q.overlapsHead() {
+		return nil, nil
+	}
 	if len(ms) == 0 {
 		return q.db.postings.labelNames(), nil
 	}
@@ -159,4 +165,12 @@ func (hs *headSeries) Iterator(reuse storage.Iterator) storage.Iterator {
 	it.reset(hs.s, hs.mapper, hs.mint, hs.maxt)
 	it.dels = hs.dels
 	return it
+}
+
+// overlapsHead reports whether the querier's range can hold head samples.
+// Like Prometheus's head index reader, label names and values are answered
+// for the whole head when the range overlaps it and not at all otherwise:
+// filtering each series by time would cost a scan of every chunk.
+func (q *querier) overlapsHead() bool {
+	return q.mint <= q.db.maxT.Load() && q.maxt >= q.db.minValid.Load()
 }
