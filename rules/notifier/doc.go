@@ -2,7 +2,10 @@
 // Alertmanagers through the Alertmanager API v2, as Prometheus's notifier
 // does: external labels are added, alert_relabel_configs applied, alerts
 // are queued, batched and posted to every Alertmanager of every
-// configured set.
+// configured set. A set's Alertmanagers come from static_configs and,
+// while Run runs, from file_sd, http_sd and dns_sd through the
+// scrape/discovery providers, rebuilt (relabel_configs applied) whenever
+// discovery reports a change.
 //
 // One deliberate difference from Prometheus: Prometheus drops a batch that
 // no Alertmanager accepted. Argus keeps each set's alerts in that set's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/argusmon/argus/config"
 	"github.com/argusmon/argus/rules"
+	"github.com/argusmon/argus/scrape/discovery"
 )
 
 const (
@@ -44,6 +46,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the notifier's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// Discovery configures the providers of Alertmanager sets with
+	// file_sd_configs, http_sd_configs or dns_sd_configs (file_sd poll
+	// interval, DNS resolver, HTTP client options).
+	Discovery discovery.ProviderOptions
+	// DiscoveryDebounce is the minimum time between two updates of the
+	// discovered Alertmanagers; 0 means discovery.DefaultDebounce. A set's
+	// first discovery after Run or a config change is applied at once.
+	DiscoveryDebounce time.Duration
 }
 
 // Manager queues alerts and delivers them to the configured Alertmanagers.
@@ -55,6 +65,7 @@ type Manager struct {
 	drain     bool
 	logger    *slog.Logger
 	metrics   *metrics
+	discOpts  discovery.Options
 
 	mu             sync.RWMutex
 	externalLabels labels.Labels
@@ -63,6 +74,8 @@ type Manager struct {
 	// runCtx is set while Run runs: sets created by ApplyConfig then start
 	// sending at once.
 	runCtx context.Context
+	// disc runs the discovery of the sets that have some while Run runs.
+	disc *discovery.Manager
 }
 
 var _ rules.Notifier = (*Manager)(nil)
@@ -79,6 +92,13 @@ func New(o Options) *Manager {
 		userAgent: cmp.Or(o.UserAgent, defaultUserAgent),
 		drain:     o.DrainOnShutdown,
 		logger:    logger,
+		// The discovery self-metrics are left unregistered: they would
+		// collide with those of the scrape discovery.
+		discOpts: discovery.Options{
+			Logger:    logger.With("component", "notifier discovery"),
+			Debounce:  o.DiscoveryDebounce,
+			Providers: o.Discovery,
+		},
 	}
 	m.metrics = newMetrics(o.Registerer, logger, m.queueLength, func() float64 { return float64(len(m.Alertmanagers())) })
 	m.metrics.capacity.Set(float64(m.capacity))
@@ -87,8 +107,11 @@ func New(o Options) *Manager {
 
 // ApplyConfig takes the external labels, alert_relabel_configs and
 // Alertmanager sets of cfg. The alerts queued for a set are kept by the
-// set at the same position in the new config, so a reload loses nothing.
-// On error the previous configuration stays in force.
+// set at the same position in the new config, so a reload loses nothing;
+// so are its discovered Alertmanagers when its discovery configs are
+// unchanged (they are relabelled again under the new relabel_configs).
+// Discovery of sets that changed or left is stopped. On error the
+// previous configuration stays in force.
 func (m *Manager) ApplyConfig(cfg *config.Config) error {
 	var sets []*amSet
 	for i, amc := range cfg.AlertingConfig.AlertmanagerConfigs {
@@ -112,6 +135,10 @@ func (m *Manager) ApplyConfig(cfg *config.Config) error {
 	for _, s := range sets {
 		if prev, ok := old[s.name]; ok {
 			s.q = prev.q
+			if s.discovers() && reflect.DeepEqual(prev.discoveryConfig(), s.discoveryConfig()) {
+				_, _, groups := prev.targets()
+				s.setGroups(groups)
+			}
 		}
 		if m.runCtx != nil {
 			m.start(s)
@@ -120,6 +147,9 @@ func (m *Manager) ApplyConfig(cfg *config.Config) error {
 	m.sets = sets
 	m.externalLabels = cfg.GlobalConfig.ExternalLabels
 	m.relabelConfigs = cfg.AlertingConfig.AlertRelabelConfigs
+	if m.disc != nil {
+		m.applyDiscovery()
+	}
 	return nil
 }
 
@@ -138,7 +168,7 @@ func (m *Manager) Send(alerts ...*rules.Alert) {
 	}
 	converted = relabelAlerts(converted, m.relabelConfigs)
 	for _, s := range m.sets {
-		if len(s.urls) == 0 {
+		if len(s.active()) == 0 {
 			continue
 		}
 		if dropped := s.q.push(relabelAlerts(converted, s.cfg.AlertRelabelConfigs)); dropped > 0 {
@@ -148,18 +178,25 @@ func (m *Manager) Send(alerts ...*rules.Alert) {
 	}
 }
 
-// Run sends queued alerts until ctx ends, then, with DrainOnShutdown,
-// what is still queued. Send and ApplyConfig must not be called after Run
-// returns.
+// Run sends queued alerts and follows the discovered Alertmanagers until
+// ctx ends, then, with DrainOnShutdown, sends what is still queued. Send
+// and ApplyConfig must not be called after Run returns.
 func (m *Manager) Run(ctx context.Context) {
 	m.mu.Lock()
 	m.runCtx = ctx
+	// Discovery providers stop with ctx.
+	m.disc = discovery.NewManager(ctx, m.discOpts)
+	m.applyDiscovery()
+	ready := m.disc.Ready()
 	for _, s := range m.sets {
 		m.start(s)
 	}
 	m.mu.Unlock()
 
-	<-ctx.Done()
+	// Ready is closed when ctx ends.
+	for range ready {
+		m.takeDiscovered()
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -167,6 +204,7 @@ func (m *Manager) Run(ctx context.Context) {
 		s.stop()
 	}
 	m.runCtx = nil
+	m.disc = nil
 	if m.drain {
 		var wg sync.WaitGroup
 		for _, s := range m.sets {
@@ -196,12 +234,12 @@ func (s *amSet) stop() {
 // Alertmanagers returns the push URLs of the active Alertmanagers, for
 // /api/v1/alertmanagers.
 func (m *Manager) Alertmanagers() []*url.URL {
-	return m.urls(func(s *amSet) []*url.URL { return s.urls })
+	return m.urls(func(s *amSet) []*url.URL { u, _, _ := s.targets(); return u })
 }
 
 // DroppedAlertmanagers returns the Alertmanagers relabel_configs dropped.
 func (m *Manager) DroppedAlertmanagers() []*url.URL {
-	return m.urls(func(s *amSet) []*url.URL { return s.dropped })
+	return m.urls(func(s *amSet) []*url.URL { _, d, _ := s.targets(); return d })
 }
 
 func (m *Manager) urls(of func(*amSet) []*url.URL) []*url.URL {

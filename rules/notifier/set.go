@@ -10,16 +10,15 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strings"
 	"sync"
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/relabel"
 
 	"github.com/argusmon/argus/config"
+	"github.com/argusmon/argus/scrape/discovery"
 )
 
 const (
@@ -34,14 +33,20 @@ const (
 // amSet is the Alertmanagers of one alertmanagers entry of the config,
 // with the queue of alerts that none of them has accepted yet.
 type amSet struct {
-	name    string
-	cfg     *config.AlertmanagerConfig
-	client  *http.Client
-	timeout time.Duration
+	name     string
+	cfg      *config.AlertmanagerConfig
+	client   *http.Client
+	timeout  time.Duration
+	pushPath string
+	q        *queue
+	logger   *slog.Logger
+
+	// mu guards the Alertmanagers, which discovery replaces while the
+	// send loop uses them.
+	mu      sync.RWMutex
+	groups  []*discovery.Group // what urls and dropped were built from.
 	urls    []*url.URL
 	dropped []*url.URL
-	q       *queue
-	logger  *slog.Logger
 
 	// cancel and done control the set's send loop while it runs.
 	cancel context.CancelFunc
@@ -49,7 +54,8 @@ type amSet struct {
 }
 
 // newAMSet builds the set from its config: the HTTP client and, from
-// static_configs after relabel_configs, the push URLs.
+// static_configs after relabel_configs, the first push URLs. Discovered
+// Alertmanagers are added by setGroups once discovery reports.
 func newAMSet(name string, cfg *config.AlertmanagerConfig, capacity int, logger *slog.Logger) (*amSet, error) {
 	if v := cmpOr(cfg.APIVersion, supportedVersion); v != supportedVersion {
 		return nil, fmt.Errorf("alertmanager set %s: unsupported api_version %q, only %q is supported", name, v, supportedVersion)
@@ -59,39 +65,27 @@ func newAMSet(name string, cfg *config.AlertmanagerConfig, capacity int, logger 
 		return nil, fmt.Errorf("alertmanager set %s: building HTTP client: %w", name, err)
 	}
 	s := &amSet{
-		name:    name,
-		cfg:     cfg,
-		client:  client,
-		timeout: time.Duration(cfg.Timeout),
-		q:       newQueue(capacity),
-		logger:  logger.With("alertmanager_set", name),
+		name:     name,
+		cfg:      cfg,
+		client:   client,
+		timeout:  time.Duration(cfg.Timeout),
+		pushPath: path.Join("/", cfg.PathPrefix, "/api/"+supportedVersion+"/alerts"),
+		q:        newQueue(capacity),
+		logger:   logger.With("alertmanager_set", name),
 	}
 	if s.timeout <= 0 {
 		s.timeout = defaultTimeout
 	}
-	pushPath := path.Join("/", cfg.PathPrefix, "/api/"+supportedVersion+"/alerts")
-	lb := labels.NewBuilder(labels.EmptyLabels())
-	for _, sc := range cfg.StaticConfigs {
-		for _, target := range sc.Targets {
-			lb.Reset(labels.EmptyLabels())
-			for ln, lv := range sc.Labels {
-				lb.Set(string(ln), string(lv))
-			}
-			lb.Set(model.AddressLabel, target)
-			lb.Set(model.SchemeLabel, cmpOr(cfg.Scheme, defaultScheme))
-			lb.Set(alertsPathLabel, pushPath)
-			before := lb.Labels()
-			if !relabel.ProcessBuilder(lb, cfg.RelabelConfigs...) {
-				s.dropped = append(s.dropped, targetURL(before))
-				continue
-			}
-			u := targetURL(lb.Labels())
-			if u.Host == "" || strings.Contains(u.Host, "/") {
-				return nil, fmt.Errorf("alertmanager set %s: invalid address %q", name, u.Host)
-			}
-			s.urls = append(s.urls, u)
-		}
+	if err := checkDiscovery(s.discoveryConfig()); err != nil {
+		return nil, fmt.Errorf("alertmanager set %s: %w", name, err)
 	}
+	groups := discovery.StaticGroups(cfg.StaticConfigs)
+	urls, dropped, errs := s.targetsOf(groups)
+	if len(errs) > 0 {
+		// Static addresses are the operator's: refuse the config.
+		return nil, fmt.Errorf("alertmanager set %s: %w", name, errs[0])
+	}
+	s.groups, s.urls, s.dropped = groups, urls, dropped
 	return s, nil
 }
 
@@ -123,7 +117,7 @@ func (s *amSet) sendBatch(ctx context.Context, alerts []*apiAlert, m *metrics, u
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	accepted := false
-	for _, u := range s.urls {
+	for _, u := range s.active() {
 		wg.Go(func() {
 			err := s.post(ctx, u.String(), body, userAgent)
 			m.sent.WithLabelValues(u.String()).Add(float64(len(alerts)))
