@@ -65,6 +65,10 @@ type Options struct {
 	// DisableCompaction turns off the background loop that cuts blocks and
 	// compacts them; Compact still does it on demand.
 	DisableCompaction bool
+
+	// WALReplayProgress, if set, follows the WAL replay in Open: the first
+	// and last segment and the one being replayed.
+	WALReplayProgress func(first, last, current int)
 }
 
 // DB is the database of one data directory.
@@ -184,7 +188,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db.copts = chunkOpts{mapper: db.chunks, chunkRange: db.blockRange, writeFailed: db.chunkWriteFailed}
 	walOpts := wlog.Options{Compress: true, Logger: logger, SegmentSize: opts.WALSegmentSize}
-	db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walOpts, rp.walRecord)
+	walProgressOpts := walOpts
+	walProgressOpts.Progress = opts.WALReplayProgress
+	db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walProgressOpts, rp.walRecord)
 	rp.wait()
 	if err != nil {
 		db.chunks.Close()

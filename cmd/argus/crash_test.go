@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -91,6 +92,19 @@ func TestAcknowledgedSamplesSurviveSIGKILL(t *testing.T) {
 		if got := int64(s.float(t)); got < n || got > n+1 {
 			t.Errorf("series i=%s has %d samples after SIGKILL and restart; %d were acknowledged", s.Metric["i"], got, n)
 		}
+	}
+	// The replay is reported done: current is the last segment.
+	resp, err := http.Get("http://" + p2.addr + "/api/v1/status/walreplay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wr struct {
+		Data struct{ Min, Max, Current int } `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&wr)
+	resp.Body.Close()
+	if err != nil || wr.Data.Current != wr.Data.Max || wr.Data.Min > wr.Data.Max {
+		t.Errorf("walreplay after start-up = %+v, %v; want current == max", wr.Data, err)
 	}
 	t.Logf("%d requests of %d samples acknowledged before SIGKILL, all found after restart", n, seriesPerRequest)
 }

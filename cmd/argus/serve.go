@@ -65,6 +65,8 @@ type server struct {
 	reloads         *prometheus.CounterVec
 	reloadOK        prometheus.Gauge
 	reloadTimestamp prometheus.Gauge
+	// replay follows the WAL replay for /api/v1/status/walreplay.
+	replayMin, replayMax, replayCurrent atomic.Int64
 	// evalInterval is the global evaluation_interval in ms, read by the
 	// engine for subqueries without a step; it changes on reload.
 	evalInterval atomic.Int64
@@ -217,7 +219,10 @@ func (s *server) run(ctx context.Context) error {
 		TargetRetriever:       &s.targets,
 		Rules:                 &s.ruleGroups,
 		Admin:                 s.storage,
-		Alertmanagers:         s.notifier,
+		WALReplayStatus: func() web.WALReplayStatus {
+			return web.WALReplayStatus{Min: int(s.replayMin.Load()), Max: int(s.replayMax.Load()), Current: int(s.replayCurrent.Load())}
+		},
+		Alertmanagers: s.notifier,
 		TSDBStats: func(limit int) tsdb.Stats {
 			// Only reached once ready, that is with the database open.
 			return s.storage.db.Load().Stats(limit)
@@ -241,8 +246,13 @@ func (s *server) run(ctx context.Context) error {
 		OutOfOrderTimeWindow: outOfOrderWindow(cfg),
 		RetentionDuration:    retention,
 		MaxBytes:             maxBytes,
-		Logger:               s.logger.With("component", "tsdb"),
-		Registerer:           s.reg,
+		WALReplayProgress: func(first, last, current int) {
+			s.replayMin.Store(int64(first))
+			s.replayMax.Store(int64(last))
+			s.replayCurrent.Store(int64(current))
+		},
+		Logger:     s.logger.With("component", "tsdb"),
+		Registerer: s.reg,
 	})
 	if err != nil {
 		cancel()

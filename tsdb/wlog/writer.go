@@ -21,6 +21,11 @@ type Options struct {
 	Compress bool
 	// Logger receives repair notices; nil discards them.
 	Logger *slog.Logger
+	// Progress, if set, is told the first and last segment to replay and
+	// the one being replayed, each time replay moves to a new segment and
+	// once more when it is done (current == last), for
+	// /api/v1/status/walreplay.
+	Progress func(first, last, current int)
 }
 
 // ErrClosed is returned by Log after Close.
@@ -85,7 +90,16 @@ func Open(dir string, opts Options, replay func(rec []byte) error) (*Writer, err
 	if err != nil {
 		return nil, err
 	}
+	first, last := cpIdx+1, cpIdx+1
+	if segs, err := listSegments(dir); err == nil && len(segs) > 0 {
+		first, last = max(first, segs[0]), segs[len(segs)-1]
+	}
+	current := -1
 	for r.Next() {
+		if opts.Progress != nil && r.Segment() != current {
+			current = r.Segment()
+			opts.Progress(first, last, current)
+		}
 		if replay == nil {
 			continue
 		}
@@ -95,6 +109,9 @@ func Open(dir string, opts Options, replay func(rec []byte) error) (*Writer, err
 		}
 	}
 	r.Close()
+	if opts.Progress != nil {
+		opts.Progress(first, last, last)
+	}
 	var cerr *CorruptionError
 	switch err := r.Err(); {
 	case errors.As(err, &cerr):
