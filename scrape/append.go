@@ -65,6 +65,7 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 		sl.logger.Debug("Using fallback scrape protocol", "content_type", contentType, "err", perr)
 	}
 
+	sl.meta.begin()
 	var (
 		s         = sl.settings
 		lset      labels.Labels
@@ -85,13 +86,19 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 		switch et {
 		case textparse.EntrySeries:
 		case textparse.EntryType:
-			lastEntry, _ = p.Type()
+			var typ model.MetricType
+			lastEntry, typ = p.Type()
+			sl.meta.setType(lastEntry, typ)
 			continue
 		case textparse.EntryHelp:
-			lastEntry, _ = p.Help()
+			var help []byte
+			lastEntry, help = p.Help()
+			sl.meta.setHelp(lastEntry, help)
 			continue
 		case textparse.EntryUnit:
-			lastEntry, _ = p.Unit()
+			var unit []byte
+			lastEntry, unit = p.Unit()
+			sl.meta.setUnit(lastEntry, unit)
 			continue
 		case textparse.EntryComment:
 			lastEntry = p.Comment()

@@ -49,6 +49,7 @@ type scrapeLoop struct {
 
 	lb        *labels.Builder
 	conflicts []labels.Label
+	meta      metadataCollector
 
 	lastBodySize int
 	lastStart    time.Time // wall time the last scrape began.
@@ -214,6 +215,12 @@ func (sl *scrapeLoop) scrapeAndReport(ts time.Time) {
 	} else if err := app.Commit(); err != nil {
 		sl.logger.Error("Scrape commit failed", "err", err)
 		scrapeErr = errors.Join(scrapeErr, err)
+	}
+	// Metadata follows the samples: only a scrape that committed updates it.
+	if scrapeErr == nil {
+		if md, changed := sl.meta.commit(); changed {
+			sl.target.setMetadata(md)
+		}
 	}
 	sl.target.report(ts, dur, scrapeErr)
 }

@@ -40,6 +40,7 @@ type Target struct {
 	lastError          error
 	lastScrape         time.Time
 	lastScrapeDuration time.Duration
+	metadata           map[string]Metadata // of the last successful scrape
 }
 
 // newTarget builds an active target from its relabeled labels. params are the

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -197,32 +195,4 @@ func (h *Handler) scrapePools(*http.Request) ([]byte, *annotations, *apiError) {
 	return marshalData(struct {
 		ScrapePools []string `json:"scrapePools"`
 	}{names})
-}
-
-// metadata validates its parameters like Prometheus and answers no
-// metadata: scrape does not keep metric metadata yet.
-func (h *Handler) metadata(r *http.Request) ([]byte, *annotations, *apiError) {
-	for _, p := range []string{"limit", "limit_per_metric"} {
-		if s := r.FormValue(p); s != "" {
-			if _, err := strconv.Atoi(s); err != nil {
-				return nil, nil, &apiError{errorBadData, fmt.Errorf("%s must be a number", p)}
-			}
-		}
-	}
-	return []byte("{}"), nil, nil
-}
-
-// targetMetadata is metadata's per-target sibling, likewise empty for now.
-func (h *Handler) targetMetadata(r *http.Request) ([]byte, *annotations, *apiError) {
-	if s := r.FormValue("limit"); s != "" {
-		if _, err := strconv.Atoi(s); err != nil {
-			return nil, nil, &apiError{errorBadData, errors.New("limit must be a number")}
-		}
-	}
-	if m := r.FormValue("match_target"); m != "" {
-		if _, err := h.parser.ParseMetricSelector(m); err != nil {
-			return nil, nil, invalidParam("match_target", err)
-		}
-	}
-	return []byte("[]"), nil, nil
 }
