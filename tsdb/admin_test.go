@@ -1,7 +1,6 @@
 package tsdb
 
 import (
-	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/tsdb"
-	upchunkenc "github.com/prometheus/prometheus/tsdb/chunkenc"
 
 	"github.com/argusmon/argus/tsdb/block"
 	"github.com/argusmon/argus/tsdb/tombstones"
@@ -269,24 +267,7 @@ func upstreamBlockQuery(t *testing.T, dir string) map[string][]sample {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	set := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
-	got := map[string][]sample{}
-	var it upchunkenc.Iterator
-	for set.Next() {
-		s := set.At()
-		it = s.Iterator(it)
-		for it.Next() == upchunkenc.ValFloat {
-			ts, v := it.At()
-			got[s.Labels().String()] = append(got[s.Labels().String()], sample{ts, v})
-		}
-		if it.Err() != nil {
-			t.Fatal(it.Err())
-		}
-	}
-	if set.Err() != nil {
-		t.Fatal(set.Err())
-	}
-	return got
+	return upstreamSamples(t, q)
 }
 
 func TestTombstonesRecordRoundTrip(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/compression"
 )
 
@@ -53,24 +52,7 @@ func TestUpstreamReadsArgusWAL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	set := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
-	got := map[string][]sample{}
-	var it chunkenc.Iterator
-	for set.Next() {
-		s := set.At()
-		it = s.Iterator(it)
-		for it.Next() == chunkenc.ValFloat {
-			ts, v := it.At()
-			got[s.Labels().String()] = append(got[s.Labels().String()], sample{ts, v})
-		}
-		if it.Err() != nil {
-			t.Fatal(it.Err())
-		}
-	}
-	if set.Err() != nil {
-		t.Fatal(set.Err())
-	}
-	assertData(t, want, got)
+	assertData(t, want, upstreamSamples(t, q))
 }
 
 func TestArgusReadsUpstreamWAL(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/prometheus/model/labels"
+	upstorage "github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	upchunkenc "github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/tsdb/chunks"
@@ -72,6 +73,13 @@ func upstreamQuery(t *testing.T, udb *tsdb.DB, mint, maxt int64) map[string][]sa
 		t.Fatal(err)
 	}
 	defer q.Close()
+	return upstreamSamples(t, q)
+}
+
+// upstreamSamples reads every series' samples through an upstream querier,
+// keyed by the series' label string.
+func upstreamSamples(t *testing.T, q upstorage.Querier) map[string][]sample {
+	t.Helper()
 	set := q.Select(context.Background(), true, nil, labels.MustNewMatcher(labels.MatchRegexp, "__name__", ".+"))
 	got := map[string][]sample{}
 	var it upchunkenc.Iterator
