@@ -46,26 +46,14 @@ func Load(data []byte, filename string) (cfg *Config, err error) {
 		}
 	}()
 
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(filename, err)
-	}
-
 	cfg = &Config{}
-	if err := decodeStrict(data, cfg); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, typeErrors(filename, &doc, te)
-		}
-		line, path := locateFailure(&doc, reflect.TypeFor[Config]())
-		if path != "" {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, &Error{File: filename, Line: line, Err: err}
+	doc, err := decodeDocument(data, filename, cfg)
+	if err != nil {
+		return nil, err
 	}
 
 	v := &validator{file: filename}
-	if err := v.config(cfg, rootPos(&doc)); err != nil {
+	if err := v.config(cfg, rootPos(doc)); err != nil {
 		return nil, err
 	}
 	cfg.Source = filename
@@ -73,13 +61,26 @@ func Load(data []byte, filename string) (cfg *Config, err error) {
 	return cfg, nil
 }
 
-// decodeStrict decodes the first YAML document of data into cfg, rejecting
-// unknown fields. An empty document leaves cfg untouched.
-func decodeStrict(data []byte, cfg *Config) error {
+// decodeDocument parses data strictly into out (a pointer to a struct) and
+// returns the YAML node tree that validation takes line numbers from. Every
+// error names filename and, where known, the line and YAML path.
+func decodeDocument[T any](data []byte, filename string, out *T) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(filename, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return err
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, typeErrors(filename, &doc, te)
+		}
+		line, path := locateFailure(&doc, reflect.TypeFor[T]())
+		if path != "" {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, &Error{File: filename, Line: line, Err: err}
 	}
-	return nil
+	return &doc, nil
 }

@@ -1,16 +1,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
-
-	"gopkg.in/yaml.v3"
 )
 
 // scrapeConfigFile is the content of a file named by scrape_config_files.
@@ -56,26 +50,13 @@ func loadScrapeConfigFile(filename string, global *GlobalConfig) ([]*ScrapeConfi
 	if err != nil {
 		return nil, &Error{File: filename, Err: fmt.Errorf("reading scrape config file: %w", err)}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(filename, err)
-	}
 	var content scrapeConfigFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&content); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, typeErrors(filename, &doc, te)
-		}
-		line, path := locateFailure(&doc, reflect.TypeFor[scrapeConfigFile]())
-		if path != "" {
-			err = fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, &Error{File: filename, Line: line, Err: err}
+	doc, err := decodeDocument(data, filename, &content)
+	if err != nil {
+		return nil, err
 	}
 	v := &validator{file: filename}
-	p := rootPos(&doc).key("scrape_configs")
+	p := rootPos(doc).key("scrape_configs")
 	for i, sc := range content.ScrapeConfigs {
 		sp := p.index(i)
 		if sc == nil {
