@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/encoding"
 	"github.com/argusmon/argus/tsdb/fileutil"
 )
 
@@ -100,17 +101,17 @@ func (r *Reader) readSymbols() error {
 	if err != nil {
 		return err
 	}
-	d := decbuf{b: body}
-	r.numSymbols = d.be32()
+	d := encoding.NewDecbuf(body, ErrCorrupt)
+	r.numSymbols = d.Be32()
 	base := int(r.toc.symbols) + 4 + len(body) // body's end in b
-	for i := uint32(0); i < r.numSymbols && d.err == nil; i++ {
+	for i := uint32(0); i < r.numSymbols && d.Err == nil; i++ {
 		if i%symbolFactor == 0 {
-			r.symbolOffsets = append(r.symbolOffsets, base-len(d.b))
+			r.symbolOffsets = append(r.symbolOffsets, base-len(d.B))
 		}
-		d.uvarintBytes()
+		d.UvarintBytes()
 	}
-	if d.err != nil {
-		return fmt.Errorf("symbol table: %w", d.err)
+	if d.Err != nil {
+		return fmt.Errorf("symbol table: %w", d.Err)
 	}
 	return nil
 }
@@ -120,16 +121,16 @@ func (r *Reader) readPostingsTable() error {
 	if err != nil {
 		return err
 	}
-	d := decbuf{b: body}
-	n := d.be32()
-	for i := uint32(0); i < n && d.err == nil; i++ {
-		if k := d.byte(); k != 2 && d.err == nil {
+	d := encoding.NewDecbuf(body, ErrCorrupt)
+	n := d.Be32()
+	for i := uint32(0); i < n && d.Err == nil; i++ {
+		if k := d.Byte(); k != 2 && d.Err == nil {
 			return fmt.Errorf("%w: postings offset entry %d has %d keys, want 2", ErrCorrupt, i, k)
 		}
-		name := d.uvarintBytes()
-		value := d.uvarintBytes()
-		off := d.uvarint()
-		if d.err != nil {
+		name := d.UvarintBytes()
+		value := d.UvarintBytes()
+		off := d.Uvarint()
+		if d.Err != nil {
 			break
 		}
 		list := r.postings[string(name)]
@@ -138,8 +139,8 @@ func (r *Reader) readPostingsTable() error {
 		}
 		r.postings[string(name)] = append(list, postingOffset{value: string(value), off: off})
 	}
-	if d.err != nil {
-		return fmt.Errorf("postings offset table: %w", d.err)
+	if d.Err != nil {
+		return fmt.Errorf("postings offset table: %w", d.Err)
 	}
 	for name := range r.postings {
 		if name != "" {
@@ -171,13 +172,13 @@ func (r *Reader) lookupSymbol(i uint32) (string, error) {
 	if i >= r.numSymbols {
 		return "", fmt.Errorf("%w: symbol %d out of range (%d symbols)", ErrCorrupt, i, r.numSymbols)
 	}
-	d := decbuf{b: r.b[r.symbolOffsets[i/symbolFactor]:]}
+	d := encoding.NewDecbuf(r.b[r.symbolOffsets[i/symbolFactor]:], ErrCorrupt)
 	for range i % symbolFactor {
-		d.uvarintBytes()
+		d.UvarintBytes()
 	}
-	s := d.uvarintBytes()
-	if d.err != nil {
-		return "", d.err
+	s := d.UvarintBytes()
+	if d.Err != nil {
+		return "", d.Err
 	}
 	return string(s), nil
 }
@@ -188,11 +189,11 @@ func (r *Reader) Symbols() ([]string, error) {
 	if r.numSymbols == 0 {
 		return out, nil
 	}
-	d := decbuf{b: r.b[r.symbolOffsets[0]:]}
+	d := encoding.NewDecbuf(r.b[r.symbolOffsets[0]:], ErrCorrupt)
 	for range r.numSymbols {
-		out = append(out, string(d.uvarintBytes()))
+		out = append(out, string(d.UvarintBytes()))
 	}
-	return out, d.err
+	return out, d.Err
 }
 
 // Series decodes the series ref: its labels, built with builder, and its
@@ -205,25 +206,25 @@ func (r *Reader) Series(ref storage.SeriesRef, builder *labels.ScratchBuilder, c
 	if off < r.toc.series || off >= uint64(len(r.b)) {
 		return labels.EmptyLabels(), fmt.Errorf("%w: series %d outside the index", ErrCorrupt, ref)
 	}
-	d := decbuf{b: r.b[off:]}
-	l := d.uvarint()
-	if d.err != nil || l+crcSize > uint64(len(d.b)) {
+	d := encoding.NewDecbuf(r.b[off:], ErrCorrupt)
+	l := d.Uvarint()
+	if d.Err != nil || l+crcSize > uint64(len(d.B)) {
 		return labels.EmptyLabels(), fmt.Errorf("%w: series %d: bad length", ErrCorrupt, ref)
 	}
-	body := d.b[:l]
-	if got, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(d.b[l:]); got != want {
+	body := d.B[:l]
+	if got, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(d.B[l:]); got != want {
 		return labels.EmptyLabels(), fmt.Errorf("%w: series %d: checksum %#x, want %#x", ErrCorrupt, ref, got, want)
 	}
-	d = decbuf{b: body}
+	d = encoding.NewDecbuf(body, ErrCorrupt)
 
 	builder.Reset()
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		name, err := r.lookupSymbol(uint32(d.uvarint()))
+	n := d.Uvarint()
+	for i := uint64(0); i < n && d.Err == nil; i++ {
+		name, err := r.lookupSymbol(uint32(d.Uvarint()))
 		if err != nil {
 			return labels.EmptyLabels(), fmt.Errorf("series %d: label name: %w", ref, err)
 		}
-		value, err := r.lookupSymbol(uint32(d.uvarint()))
+		value, err := r.lookupSymbol(uint32(d.Uvarint()))
 		if err != nil {
 			return labels.EmptyLabels(), fmt.Errorf("series %d: label value: %w", ref, err)
 		}
@@ -231,24 +232,24 @@ func (r *Reader) Series(ref storage.SeriesRef, builder *labels.ScratchBuilder, c
 	}
 
 	*chks = (*chks)[:0]
-	n = d.uvarint()
+	n = d.Uvarint()
 	var prev ChunkMeta
-	for i := uint64(0); i < n && d.err == nil; i++ {
+	for i := uint64(0); i < n && d.Err == nil; i++ {
 		var c ChunkMeta
 		if i == 0 {
-			c.MinTime = d.varint()
-			c.MaxTime = c.MinTime + int64(d.uvarint())
-			c.Ref = d.uvarint()
+			c.MinTime = d.Varint()
+			c.MaxTime = c.MinTime + int64(d.Uvarint())
+			c.Ref = d.Uvarint()
 		} else {
-			c.MinTime = prev.MaxTime + int64(d.uvarint())
-			c.MaxTime = c.MinTime + int64(d.uvarint())
-			c.Ref = uint64(int64(prev.Ref) + d.varint())
+			c.MinTime = prev.MaxTime + int64(d.Uvarint())
+			c.MaxTime = c.MinTime + int64(d.Uvarint())
+			c.Ref = uint64(int64(prev.Ref) + d.Varint())
 		}
 		*chks = append(*chks, c)
 		prev = c
 	}
-	if d.err != nil {
-		return labels.EmptyLabels(), fmt.Errorf("series %d: %w", ref, d.err)
+	if d.Err != nil {
+		return labels.EmptyLabels(), fmt.Errorf("series %d: %w", ref, d.Err)
 	}
 	return builder.Labels(), nil
 }
@@ -280,12 +281,12 @@ func (r *Reader) postingsAt(off uint64) (Postings, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := decbuf{b: body}
-	n := d.be32()
-	if d.err != nil || uint64(n)*4 != uint64(len(d.b)) {
+	d := encoding.NewDecbuf(body, ErrCorrupt)
+	n := d.Be32()
+	if d.Err != nil || uint64(n)*4 != uint64(len(d.B)) {
 		return nil, fmt.Errorf("%w: postings at %d: %d entries in %d bytes", ErrCorrupt, off, n, len(body))
 	}
-	return newBigEndianPostings(d.b), nil
+	return newBigEndianPostings(d.B), nil
 }
 
 // AllPostings lists every series.

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/encoding"
 )
 
 // Type is the first byte of every record.
@@ -98,92 +99,32 @@ type Decoder struct {
 
 var errShort = errors.New("record ends mid-field")
 
-// decbuf reads fields off the front of a record, remembering the first
-// failure so that callers can check once.
-type decbuf struct {
-	b   []byte
-	err error
-}
-
-func (d *decbuf) be64() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 8 {
-		d.err = errShort
-		return 0
-	}
-	v := binary.BigEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decbuf) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errors.New("invalid uvarint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decbuf) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errors.New("invalid varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decbuf) bytes() []byte {
-	n := d.uvarint()
-	if d.err != nil {
-		return nil
-	}
-	if uint64(len(d.b)) < n {
-		d.err = errShort
-		return nil
-	}
-	s := d.b[:n]
-	d.b = d.b[n:]
-	return s
-}
-
 // Series appends the series of a Series record to series. The returned
 // labels do not alias rec.
 func (dec *Decoder) Series(rec []byte, series []RefSeries) ([]RefSeries, error) {
 	if GetType(rec) != Series {
 		return nil, fmt.Errorf("decode series record: record type %d is not %d", GetType(rec), Series)
 	}
-	d := decbuf{b: rec[1:]}
-	for len(d.b) > 0 && d.err == nil {
-		ref := d.be64()
-		n := d.uvarint()
+	d := encoding.NewDecbuf(rec[1:], errShort)
+	for len(d.B) > 0 && d.Err == nil {
+		ref := d.Be64()
+		n := d.Uvarint()
 		dec.builder.Reset()
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			name, value := d.bytes(), d.bytes()
-			if d.err == nil {
+		for i := uint64(0); i < n && d.Err == nil; i++ {
+			name, value := d.UvarintBytes(), d.UvarintBytes()
+			if d.Err == nil {
 				// Copied: rec is typically a reused read buffer.
 				dec.builder.Add(string(name), string(value))
 			}
 		}
-		if d.err != nil {
+		if d.Err != nil {
 			break
 		}
 		dec.builder.Sort()
 		series = append(series, RefSeries{Ref: storage.SeriesRef(ref), Labels: dec.builder.Labels()})
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode series record after %d series: %w", len(series), d.err)
+	if d.Err != nil {
+		return nil, fmt.Errorf("decode series record after %d series: %w", len(series), d.Err)
 	}
 	return series, nil
 }
@@ -193,16 +134,16 @@ func (dec *Decoder) Samples(rec []byte, samples []RefSample) ([]RefSample, error
 	if GetType(rec) != Samples {
 		return nil, fmt.Errorf("decode samples record: record type %d is not %d", GetType(rec), Samples)
 	}
-	d := decbuf{b: rec[1:]}
-	if len(d.b) == 0 {
+	d := encoding.NewDecbuf(rec[1:], errShort)
+	if len(d.B) == 0 {
 		return samples, nil
 	}
-	baseRef, baseT := d.be64(), int64(d.be64())
+	baseRef, baseT := d.Be64(), int64(d.Be64())
 	start := len(samples)
-	for len(d.b) > 0 && d.err == nil {
-		dref, dt := d.varint(), d.varint()
-		v := d.be64()
-		if d.err != nil {
+	for len(d.B) > 0 && d.Err == nil {
+		dref, dt := d.Varint(), d.Varint()
+		v := d.Be64()
+		if d.Err != nil {
 			break
 		}
 		samples = append(samples, RefSample{
@@ -211,8 +152,8 @@ func (dec *Decoder) Samples(rec []byte, samples []RefSample) ([]RefSample, error
 			V:   math.Float64frombits(v),
 		})
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode samples record after %d samples: %w", len(samples)-start, d.err)
+	if d.Err != nil {
+		return nil, fmt.Errorf("decode samples record after %d samples: %w", len(samples)-start, d.Err)
 	}
 	return samples, nil
 }
