@@ -87,6 +87,7 @@ func TestLoadFileFullConfig(t *testing.T) {
 		{"remote_read filter_external_labels", rr.FilterExternalLabels, true},
 
 		{"ooo window", cfg.StorageConfig.TSDBConfig.OutOfOrderTimeWindow, model.Duration(30 * time.Minute)},
+		{"float chunk encoding", cfg.StorageConfig.TSDBConfig.ChunkEncoding.Floats, "xor2"},
 		{"retention time", cfg.StorageConfig.TSDBConfig.Retention.Time, model.Duration(15 * 24 * time.Hour)},
 		{"retention size", int64(cfg.StorageConfig.TSDBConfig.Retention.Size), int64(512 << 20)},
 		{"exemplars", cfg.StorageConfig.ExemplarsConfig.MaxExemplars, int64(50000)},
@@ -211,6 +212,7 @@ func TestLoadErrors(t *testing.T) {
 		{"remote read duplicate name", "remote_read:\n  - url: http://a/read\n    name: r\n  - url: http://b/read\n    name: r\n", `bad.yml:5: found multiple remote_read configs with name "r"`},
 		{"negative retention size", "storage:\n  tsdb:\n    retention:\n      size: -1GB\n", "bad.yml:4:"},
 		{"retention percentage", "storage:\n  tsdb:\n    retention:\n      percentage: 101\n", "bad.yml:4: retention percentage must be between 0 and 100"},
+		{"bad chunk encoding", "storage:\n  tsdb:\n    chunk_encoding:\n      floats: gorilla\n", `bad.yml:4: chunk_encoding.floats must be "xor" or "xor2", or omitted, got "gorilla"`},
 		{"bad ooo window", "storage:\n  tsdb:\n    out_of_order_time_window: -5m\n", "bad.yml:3: storage.tsdb.out_of_order_time_window"},
 		{"tracing without endpoint", "tracing:\n  client_type: http\n", "bad.yml:1: tracing endpoint must be set"},
 		{"tracing bad client", "tracing:\n  endpoint: x:4317\n  client_type: carrier-pigeon\n", `bad.yml:3: tracing client_type must be "grpc" or "http"`},

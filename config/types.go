@@ -145,7 +145,20 @@ type TSDBConfig struct {
 	// StaleSeriesCompactionThreshold is the fraction (0-1) of stale series in
 	// the head above which they are compacted away early; 0 disables it.
 	StaleSeriesCompactionThreshold float64              `yaml:"stale_series_compaction_threshold,omitempty"`
+	ChunkEncoding                  ChunkEncodingConfig  `yaml:"chunk_encoding,omitempty"`
 	Retention                      *TSDBRetentionConfig `yaml:"retention,omitempty"`
+}
+
+// Float chunk encodings storage.tsdb.chunk_encoding.floats accepts.
+const (
+	FloatChunkEncodingXOR  = "xor"
+	FloatChunkEncodingXOR2 = "xor2"
+)
+
+// ChunkEncodingConfig chooses the encoding of newly cut chunks. Empty keeps
+// the one --enable-feature selected (xor unless xor2-encoding is on).
+type ChunkEncodingConfig struct {
+	Floats string `yaml:"floats,omitempty"`
 }
 
 // TSDBRetentionConfig is retention set in the config file; it overrides the flags.

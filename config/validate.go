@@ -190,6 +190,11 @@ func (v *validator) storage(s *StorageConfig, p pos) error {
 	if t.StaleSeriesCompactionThreshold < 0 || t.StaleSeriesCompactionThreshold > 1 {
 		return v.errorf(tp.key("stale_series_compaction_threshold"), "stale_series_compaction_threshold must be between 0 and 1, got %v", t.StaleSeriesCompactionThreshold)
 	}
+	switch t.ChunkEncoding.Floats {
+	case "", FloatChunkEncodingXOR, FloatChunkEncodingXOR2:
+	default:
+		return v.errorf(tp.key("chunk_encoding").key("floats"), "chunk_encoding.floats must be %q or %q, or omitted, got %q", FloatChunkEncodingXOR, FloatChunkEncodingXOR2, t.ChunkEncoding.Floats)
+	}
 	rp := tp.key("retention")
 	if t.Retention.Time < 0 {
 		return v.errorf(rp.key("time"), "retention time must not be negative, got %s", t.Retention.Time)

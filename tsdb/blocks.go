@@ -27,18 +27,16 @@ func (db *DB) resolveBlockOptions(opts *Options) {
 	if db.blockRange <= 0 {
 		db.blockRange = defaultChunkRange
 	}
-	switch {
-	case opts.RetentionDuration == 0:
-		db.retention = 15 * day
-	case opts.RetentionDuration > 0:
-		db.retention = opts.RetentionDuration
+	retention := opts.RetentionDuration
+	if retention == 0 {
+		retention = 15 * day
 	}
-	db.maxBytes = max(opts.MaxBytes, 0)
+	db.SetRetention(retention, opts.MaxBytes)
 	maxBlock := opts.MaxBlockDuration
 	if maxBlock <= 0 {
 		maxBlock = 31 * day
-		if db.retention > 0 {
-			maxBlock = min(maxBlock, db.retention/10)
+		if retention > 0 {
+			maxBlock = min(maxBlock, retention/10)
 		}
 	}
 	// Ten levels each three times the one before, as Prometheus plans them,

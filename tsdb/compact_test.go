@@ -464,3 +464,26 @@ func TestHeadQuerierSurvivesBlockCut(t *testing.T) {
 	}
 	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
 }
+
+// TestSetRetention checks that a retention changed at run time, as a config
+// reload does, applies at the next compaction without a restart.
+func TestSetRetention(t *testing.T) {
+	db := openDB(t, t.TempDir(), &Options{MinBlockDuration: testRange, MaxBlockDuration: testRange, RetentionDuration: -1})
+	defer db.Close()
+	want := fillSeries(t, db, manySeries(20), 0, 1000, 1000)
+	if err := db.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := blockRanges(db); len(got) != 9 {
+		t.Fatalf("blocks %v, want 9 before the change", got)
+	}
+	db.SetRetention(250_000, 0)
+	if err := db.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantRanges := rangesOf(600_000, 700_000, 800_000, 900_000)
+	if got := blockRanges(db); !slices.Equal(got, wantRanges) {
+		t.Fatalf("blocks %v, want %v", got, wantRanges)
+	}
+	assertData(t, after(want, wantRanges[0][0]), query(t, db, math.MinInt64, math.MaxInt64))
+}

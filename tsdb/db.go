@@ -116,8 +116,10 @@ type DB struct {
 
 	blockRange int64   // ms of a block cut from the head
 	ranges     []int64 // compaction levels, ranges[0] == blockRange
-	retention  int64   // ms; 0 keeps blocks forever
-	maxBytes   int64
+	// retention (ms; 0 keeps blocks forever) and maxBytes (0: no limit)
+	// change on a config reload while the compaction loop reads them.
+	retention atomic.Int64
+	maxBytes  atomic.Int64
 	// compactMu serialises block cutting, compaction and retention.
 	compactMu sync.Mutex
 	// compactc wakes the compaction loop early when a commit made the head
@@ -218,6 +220,15 @@ func Open(dir string, opts *Options) (*DB, error) {
 // SetOutOfOrderTimeWindow changes the out-of-order time window (ms; 0
 // disables out-of-order ingestion) for appends from now on.
 func (db *DB) SetOutOfOrderTimeWindow(ms int64) { db.oooWin.Store(max(ms, 0)) }
+
+// SetRetention changes the time (ms; 0 keeps blocks forever) and size
+// (bytes; 0 means no limit) retention, which the next compaction cycle
+// applies. The compaction levels stay as they were planned at Open, as in
+// Prometheus.
+func (db *DB) SetRetention(ms, maxBytes int64) {
+	db.retention.Store(max(ms, 0))
+	db.maxBytes.Store(max(maxBytes, 0))
+}
 
 // Dir returns the data directory.
 func (db *DB) Dir() string { return db.dir }

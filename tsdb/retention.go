@@ -24,21 +24,21 @@ func (db *DB) applyRetention() {
 		bs[i], bs[j] = bs[j], bs[i]
 	}
 	cut := len(bs) // bs[cut:] go
-	if db.retention > 0 {
+	if retention := db.retention.Load(); retention > 0 {
 		newest := bs[0].Meta().MaxTime
 		for i := 1; i < len(bs); i++ {
-			if newest-bs[i].Meta().MaxTime >= db.retention {
+			if newest-bs[i].Meta().MaxTime >= retention {
 				cut = i
 				db.metrics.timeRetentions.Inc()
 				break
 			}
 		}
 	}
-	if db.maxBytes > 0 {
+	if maxBytes := db.maxBytes.Load(); maxBytes > 0 {
 		size := db.headSize()
 		for i := 0; i < cut; i++ {
 			size += bs[i].Size()
-			if size > db.maxBytes {
+			if size > maxBytes {
 				cut = i
 				db.metrics.sizeRetentions.Inc()
 				break

@@ -57,8 +57,8 @@ func (f *serverFlags) register(app *kingpin.Application) {
 		StringVar(&f.configFile)
 
 	app.Flag("storage.tsdb.path", "Base path for metrics storage.").Default("data/").StringVar(&f.tsdbPath)
-	app.Flag("storage.tsdb.retention.time", "How long to retain samples in storage. Overridden by storage.tsdb.retention.time in the config file.").
-		Default("15d").SetValue(&f.retentionTime)
+	app.Flag("storage.tsdb.retention.time", "How long to retain samples in storage. If neither this flag nor \"storage.tsdb.retention.size\" is set, the retention time defaults to 15d. Overridden by storage.tsdb.retention.time in the config file.").
+		SetValue(&f.retentionTime)
 	app.Flag("storage.tsdb.retention.size", "Maximum number of bytes that can be stored for blocks (units: B, KB, MB, GB, TB, PB, EB). 0 means no limit.").
 		Default("0").BytesVar(&f.retentionSize)
 

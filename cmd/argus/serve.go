@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/alecthomas/units"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -192,6 +195,7 @@ func (s *server) run(ctx context.Context) error {
 		return fmt.Errorf("--web.cors.origin: %w", err)
 	}
 
+	retention, maxBytes := s.retention(cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	webHandler := web.New(web.Options{
@@ -214,8 +218,8 @@ func (s *server) run(ctx context.Context) error {
 		CORSOrigin:            corsOrigin,
 		Config:                s.config.Load,
 		Flags:                 s.flags.values(),
-		TSDBRetentionDuration: s.flags.retentionTime,
-		TSDBMaxBytes:          s.flags.retentionSize,
+		TSDBRetentionDuration: model.Duration(time.Duration(retention) * time.Millisecond),
+		TSDBMaxBytes:          units.Base2Bytes(maxBytes),
 		TargetRetriever:       &s.targets,
 		Rules:                 &s.ruleGroups,
 		Admin:                 s.storage,
@@ -241,10 +245,9 @@ func (s *server) run(ctx context.Context) error {
 	// Storage opens after the listener so that /-/healthy answers while the
 	// WAL replays; /-/ready and the API answer 503 until it is done.
 	start := time.Now()
-	retention, maxBytes := s.retention(cfg)
 	db, err := tsdb.Open(s.flags.tsdbPath, &tsdb.Options{
 		OutOfOrderTimeWindow: outOfOrderWindow(cfg),
-		RetentionDuration:    retention,
+		RetentionDuration:    cmp.Or(retention, -1), // tsdb reads 0 as its default
 		MaxBytes:             maxBytes,
 		WALReplayProgress: func(first, last, current int) {
 			s.replayMin.Store(int64(first))
@@ -358,6 +361,7 @@ func (s *server) reload() error {
 		return s.reloadFailed(fmt.Errorf("apply alerting configuration: %w", err))
 	}
 	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
+	s.db.SetRetention(s.retention(cfg))
 	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
 		return s.reloadFailed(fmt.Errorf("apply scrape configuration: %w", err))
@@ -479,23 +483,25 @@ func (r *ruleGroups) AlertingRules() []*rules.AlertingRule {
 	return nil
 }
 
-// retention returns the TSDB's retention in ms and its size limit in bytes:
-// the config file's storage.tsdb.retention wins over the flags, as in
-// Prometheus.
+// retention returns the TSDB's time retention in ms (0 keeps blocks
+// forever) and its size limit in bytes, as Prometheus resolves them: a
+// storage.tsdb.retention section setting either replaces both flags, and
+// with neither a time nor a size set anywhere, blocks are kept for 15 days.
 func (s *server) retention(cfg *config.Config) (int64, int64) {
 	d := time.Duration(s.flags.retentionTime)
 	size := int64(s.flags.retentionSize)
-	if tc := cfg.StorageConfig.TSDBConfig; tc != nil && tc.Retention != nil {
-		r := tc.Retention
-		if r.Time > 0 {
-			d = time.Duration(r.Time)
-		}
-		if r.Size > 0 {
-			size = int64(r.Size)
-		}
+	if tc := cfg.StorageConfig.TSDBConfig; tc != nil && tc.Retention != nil && (tc.Retention.Time > 0 || tc.Retention.Size > 0) {
+		d, size = time.Duration(tc.Retention.Time), int64(tc.Retention.Size)
+	}
+	if d == 0 && size == 0 {
+		d = defaultRetention
 	}
 	return d.Milliseconds(), size
 }
+
+// defaultRetention is the time retention when neither flags nor the config
+// file set one.
+const defaultRetention = 15 * 24 * time.Hour
 
 // applyQueryLog opens global.query_log_file when it changed, or turns the
 // query log off when it is unset. A file that cannot be opened is an error
