@@ -97,9 +97,10 @@ func (db *DB) Snapshot(dir string, withHead bool) error {
 	if !withHead {
 		return nil
 	}
-	// Below the floor the head's leftovers are copies of block data.
+	// Below the floor the head's leftovers are copies of block data, bar
+	// out-of-order samples not compacted yet.
 	mint, maxt, ok := db.headTimeRange()
-	mint = max(mint, floor)
+	mint = max(mint, db.headReadFloor(floor))
 	if !ok || mint > maxt {
 		return nil
 	}

@@ -55,9 +55,11 @@ type appender struct {
 // storage.ErrTooOldSample, storage.ErrDuplicateSampleForTimestamp); the
 // caller may skip that sample and carry on with the batch.
 func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	if t < a.db.appendMinValid() {
-		a.db.metrics.rejectedOutOfBounds.Inc()
-		return 0, storage.ErrOutOfBounds
+	belowMin := t < a.db.appendMinValid()
+	if belowMin {
+		if err := a.db.checkBelowMinValid(t); err != nil {
+			return 0, err
+		}
 	}
 	var s *memSeries
 	if ref != 0 {
@@ -73,7 +75,7 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 	s.mu.Lock()
 	has, lastT, lastV := s.hasInOrder(), s.lastT, s.lastV
 	var oooDup, oooSame bool
-	if has && t < lastT && len(s.ooo) > 0 {
+	if (belowMin || has && t < lastT) && len(s.ooo) > 0 {
 		if _, dup := s.findOOO(t); dup {
 			oooDup = true
 			oooSame = s.oooValueIs(t, v)
@@ -81,26 +83,26 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 	}
 	s.mu.Unlock()
 
-	if has {
-		switch {
-		case t == lastT:
-			if math.Float64bits(v) == math.Float64bits(lastV) {
-				return s.ref, nil
-			}
-			a.db.metrics.rejectedDuplicate.Inc()
-			return 0, storage.ErrDuplicateSampleForTimestamp
-		case t < lastT:
-			if err := a.db.checkOutOfOrder(t); err != nil {
-				return 0, err
-			}
-			if oooDup {
-				if oooSame {
-					return s.ref, nil
-				}
-				a.db.metrics.rejectedDuplicate.Inc()
-				return 0, storage.ErrDuplicateSampleForTimestamp
-			}
+	// Below the minimum valid time only the out-of-order path is open, as
+	// in Prometheus: checkBelowMinValid already applied its window.
+	switch {
+	case !belowMin && has && t == lastT:
+		if math.Float64bits(v) == math.Float64bits(lastV) {
+			return s.ref, nil
 		}
+		a.db.metrics.rejectedDuplicate.Inc()
+		return 0, storage.ErrDuplicateSampleForTimestamp
+	case !belowMin && has && t < lastT:
+		if err := a.db.checkOutOfOrder(t); err != nil {
+			return 0, err
+		}
+	}
+	if oooDup {
+		if oooSame {
+			return s.ref, nil
+		}
+		a.db.metrics.rejectedDuplicate.Inc()
+		return 0, storage.ErrDuplicateSampleForTimestamp
 	}
 	a.samples = append(a.samples, pendingSample{s: s, t: t, v: v})
 	return s.ref, nil
@@ -185,12 +187,15 @@ func (a *appender) judge() int64 {
 		if p.s.deleted {
 			p.s = db.getOrCreate(p.s.lset)
 		}
-		if p.t < minValid {
-			p.verdict = verdictReject
-			db.metrics.rejectedOutOfBounds.Inc()
-			continue
-		}
 		s := p.s
+		below := p.t < minValid
+		if below {
+			// Only the out-of-order path is open below the minimum valid
+			// time; judgeBelowMinValid counts a rejection.
+			if p.verdict = db.judgeBelowMinValid(p.t, maxT, win); p.verdict == verdictReject {
+				continue
+			}
+		}
 		if s.epoch != epoch {
 			// First sample of this series in the commit: start from the
 			// applied state (written only under commitMu, which we hold).
@@ -198,6 +203,7 @@ func (a *appender) judge() int64 {
 			s.nextT, s.nextV, s.nextHas = s.lastT, s.lastV, s.hasInOrder()
 		}
 		switch {
+		case below:
 		case !s.nextHas || p.t > s.nextT:
 			p.verdict = verdictInOrder
 			s.nextT, s.nextV, s.nextHas = p.t, p.v, true
@@ -264,6 +270,7 @@ func (a *appender) apply() {
 			p.s.mu.Unlock()
 			switch {
 			case inserted:
+				a.db.noteOOO(p.t)
 				ooo++
 			case dup:
 				a.db.metrics.rejectedDuplicate.Inc()

@@ -113,12 +113,15 @@ func sortBlocks(bs []*block.Block) {
 	})
 }
 
-// maxBlockTime returns the newest blocks' exclusive end. Callers hold
-// blocksMu or own db.
+// maxBlockTime returns the newest blocks' exclusive end, leaving out blocks
+// written from out-of-order samples only, as Prometheus does: those say
+// nothing about how far the head was cut. Callers hold blocksMu or own db.
 func (db *DB) maxBlockTime() int64 {
 	t := int64(math.MinInt64)
 	for _, b := range db.blocks {
-		t = max(t, b.Meta().MaxTime)
+		if m := b.Meta(); !isOOOBlock(m) {
+			t = max(t, m.MaxTime)
+		}
 	}
 	return t
 }

@@ -61,14 +61,17 @@ func (db *DB) kickCompaction(oldMaxT, newMaxT int64) {
 }
 
 // Compact does what the background loop does, once: it cuts blocks from the
-// head while the head spans more than 1.5 block ranges, compacts the blocks
-// as the leveled plan says, and deletes the blocks beyond retention.
+// head while the head spans more than 1.5 block ranges, then if it did,
+// writes the out-of-order samples older than the head as blocks (see
+// compactOOO), compacts the blocks as the leveled plan says (overlapping
+// ones first), and deletes the blocks beyond retention.
 func (db *DB) Compact(ctx context.Context) error {
 	db.compactMu.Lock()
 	defer db.compactMu.Unlock()
 	if db.closed.Load() {
 		return storage.ErrClosed
 	}
+	cut := false
 	for {
 		mint, maxt, ok := db.headCompactable()
 		if !ok {
@@ -78,6 +81,15 @@ func (db *DB) Compact(ctx context.Context) error {
 			db.metrics.compactionsFailed.Inc()
 			return err
 		}
+		cut = true
+	}
+	if cut || db.oooRetry {
+		db.oooRetry = true
+		if err := db.compactOOO(ctx); err != nil {
+			db.metrics.compactionsFailed.Inc()
+			return err
+		}
+		db.oooRetry = false
 	}
 	for {
 		plan := db.plan()
@@ -236,8 +248,10 @@ func (db *DB) compactBlocks(ctx context.Context, plan []*block.Block) error {
 	mint, maxt := int64(math.MaxInt64), int64(math.MinInt64)
 	c := block.Compaction{}
 	sources := map[string]bool{}
+	allOOO := true
 	for _, b := range plan {
 		m := b.Meta()
+		allOOO = allOOO && isOOOBlock(m)
 		mint, maxt = min(mint, m.MinTime), max(maxt, m.MaxTime)
 		c.Level = max(c.Level, m.Compaction.Level+1)
 		for _, s := range m.Compaction.Sources {
@@ -249,6 +263,11 @@ func (db *DB) compactBlocks(ctx context.Context, plan []*block.Block) error {
 		c.Sources = append(c.Sources, s)
 	}
 	slices.Sort(c.Sources)
+	if allOOO {
+		// As Prometheus does: the result still says nothing about how far
+		// the head was cut.
+		c.Hints = []string{oooHint}
+	}
 
 	mq := &mergeQuerier{}
 	defer mq.Close()

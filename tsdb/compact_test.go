@@ -350,7 +350,9 @@ func TestOutOfBounds(t *testing.T) {
 		{"new series beyond half a range", 0, 398_000, storage.ErrOutOfBounds},
 		{"in a cut block", 0, 250_000, storage.ErrOutOfBounds},
 		{"out of order window, new series", win, 400_000, nil},
-		{"out of order window reaching into a cut block", 1_000_000, 250_000, storage.ErrOutOfBounds},
+		// As in Prometheus, the window reaches into the blocks.
+		{"out of order window reaching into a cut block", 1_000_000, 250_000, nil},
+		{"cut block beyond the out of order window", 100_000, 250_000, storage.ErrTooOldSample},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t, t.TempDir(), &Options{MinBlockDuration: testRange, OutOfOrderTimeWindow: tc.window})

@@ -86,6 +86,11 @@ type DB struct {
 	// minValid is the oldest timestamp the head accepts: what is older has
 	// been truncated away.
 	minValid atomic.Int64
+	// oooMinT is at most the head's oldest out-of-order sample
+	// (math.MaxInt64 if none); oooNotes counts the commits that lowered it.
+	// Both change under commitMu.
+	oooMinT  atomic.Int64
+	oooNotes uint64
 
 	chunks *headchunks.Mapper
 	copts  chunkOpts
@@ -122,6 +127,9 @@ type DB struct {
 	maxBytes  atomic.Int64
 	// compactMu serialises block cutting, compaction and retention.
 	compactMu sync.Mutex
+	// oooRetry is set while compactOOO owes a run: it failed since the
+	// head was last cut. Guarded by compactMu.
+	oooRetry bool
 	// compactc wakes the compaction loop early when a commit made the head
 	// compactable.
 	compactc  chan struct{}
@@ -161,6 +169,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	db.oooWin.Store(max(opts.OutOfOrderTimeWindow, 0))
 	db.maxT.Store(math.MinInt64)
 	db.minValid.Store(math.MinInt64)
+	db.oooMinT.Store(math.MaxInt64)
 	db.truncatedTo = math.MinInt64
 	db.headFloor = math.MinInt64
 	m, err := newMetrics(opts.Registerer, func() float64 { return float64(db.numSer.Load()) })
@@ -213,6 +222,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 	}
 	rp.report(logger)
+	db.oooMinT.Store(db.scanOOOMinT())
 	db.startCompactionLoop(opts.DisableCompaction)
 	return db, nil
 }
@@ -264,8 +274,9 @@ func (db *DB) Querier(mint, maxt int64) (storage.Querier, error) {
 		}
 		mq.qs = append(mq.qs, q)
 	}
-	// Below the floor the head's leftovers are copies of block data.
-	if hmint := max(mint, db.headFloor); hmint <= maxt {
+	// Below the floor the head's leftovers are copies of block data, bar
+	// out-of-order samples not compacted yet.
+	if hmint := max(mint, db.headReadFloor(db.headFloor)); hmint <= maxt {
 		hq := &querier{db: db, mint: hmint, maxt: maxt, tracked: true}
 		db.readersMu.Lock()
 		db.readers[hq] = struct{}{}

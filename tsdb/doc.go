@@ -19,6 +19,15 @@
 // past the retention time or size. A Querier merges the blocks and the head
 // and keeps the blocks it reads on disk until it is closed.
 //
+// With an out-of-order window, a sample older than its series' newest one
+// is accepted as far back as the window reaches behind the head's newest
+// sample, even below the head's range, in blocks already written; the
+// head keeps it, logged to the WAL and the WBL, until it is cut into a
+// block, or, if it is older than the head's range, until the next head cut
+// writes such samples as blocks of their own ("from-out-of-order", as
+// Prometheus marks them) and truncates the WBL. Blocks that overlap are
+// read as one and compacted into one first.
+//
 // Delete marks samples deleted as Prometheus does: in each block's
 // tombstones file, and in the head as tombstones logged to the WAL (record
 // type 3, logged again past each checkpoint); queries skip them and blocks

@@ -172,5 +172,5 @@ func (hs *headSeries) Iterator(reuse storage.Iterator) storage.Iterator {
 // for the whole head when the range overlaps it and not at all otherwise:
 // filtering each series by time would cost a scan of every chunk.
 func (q *querier) overlapsHead() bool {
-	return q.mint <= q.db.maxT.Load() && q.maxt >= q.db.minValid.Load()
+	return q.mint <= q.db.maxT.Load() && q.maxt >= q.db.headReadFloor(q.db.minValid.Load())
 }

@@ -203,10 +203,12 @@ func (r *replayer) addSeries(rs record.RefSeries) {
 	s.logged = true
 }
 
-// addSample queues a logged sample for its series. A sample older than the
-// head's minimum valid time was truncated away.
+// addSample queues a logged sample for its series. A WAL sample older than
+// the head's minimum valid time was truncated away; a WBL one is an
+// out-of-order sample not compacted yet.
 func (r *replayer) addSample(rs record.RefSample, fromWAL bool) {
-	if rs.T < r.db.minValid.Load() {
+	belowMin := rs.T < r.db.minValid.Load()
+	if belowMin && fromWAL {
 		r.tooOld++
 		return
 	}
@@ -222,6 +224,10 @@ func (r *replayer) addSample(rs record.RefSample, fromWAL bool) {
 	}
 	if s == nil {
 		r.unknownRefs++
+		return
+	}
+	if belowMin {
+		r.replayBelowMinValid(s, rs)
 		return
 	}
 	kind := replayWBLSample

@@ -150,8 +150,9 @@ func computeChunkEndTime(start, cur, maxT int64, ratioToFull float64) int64 {
 	return int64(float64(start) + float64(maxT-start)/math.Floor(n))
 }
 
-// truncateBefore drops the chunks and out-of-order samples entirely older
-// than mint and reports whether the series is left without samples.
+// truncateBefore drops the chunks entirely older than mint and reports
+// whether the series is left without samples. Out-of-order samples stay:
+// compactOOO removes them once it has written them to a block.
 // Callers hold mu.
 func (s *memSeries) truncateBefore(mint int64) (empty bool) {
 	i := 0
@@ -164,12 +165,6 @@ func (s *memSeries) truncateBefore(mint int64) (empty bool) {
 	}
 	if s.head.c != nil && len(s.chunks) == 0 && s.head.maxT < mint {
 		s.head, s.app = memChunk{}, nil
-	}
-	if len(s.ooo) > 0 {
-		j, _ := s.findOOO(mint)
-		if j > 0 {
-			s.ooo = append([]sample(nil), s.ooo[j:]...)
-		}
 	}
 	return !s.hasInOrder() && len(s.ooo) == 0
 }

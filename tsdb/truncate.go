@@ -10,10 +10,11 @@ import (
 	"github.com/argusmon/argus/tsdb/wlog"
 )
 
-// truncateHead removes from the head everything entirely older than mint,
-// once compaction has persisted it: chunks and out-of-order samples before
-// mint, then series left empty (from the series set and the postings). It
-// rejects later appends before mint with storage.ErrOutOfBounds, deletes
+// truncateHead removes from the head what is entirely older than mint,
+// once compaction has persisted it: the chunks before mint, then series
+// left empty (from the series set and the postings); out-of-order samples
+// wait for compactOOO. It rejects later in-order appends before mint (an
+// out-of-order window may still take them as out-of-order ones), deletes
 // the chunks_head files no series needs any more, and checkpoints the WAL
 // as Prometheus does (Checkpoint of the older two thirds of the finished
 // segments, keeping the surviving series and the samples at or after
@@ -83,8 +84,9 @@ func (db *DB) truncateWAL(mint int64) error {
 		return fmt.Errorf("truncate WAL: %w", err)
 	}
 	// Checkpoints do not carry tombstones: those still needed are logged
-	// again in the new segment, which no checkpoint below includes.
-	if stones := db.pruneHeadTombstones(mint); len(stones) > 0 {
+	// again in the new segment, which no checkpoint below includes. Those
+	// of out-of-order samples older than mint wait for compactOOO.
+	if stones := db.pruneHeadTombstones(db.headReadFloor(mint)); len(stones) > 0 {
 		if err := db.wal.Log(encodeTombstones(stones, nil)); err != nil {
 			return fmt.Errorf("truncate WAL: log head tombstones again: %w", err)
 		}
