@@ -55,7 +55,7 @@ func (db *DB) rewriteBlock(ctx context.Context, b *block.Block) error {
 		Sources: m.Compaction.Sources,
 		Parents: []block.Desc{{ULID: m.ULID, MinTime: m.MinTime, MaxTime: m.MaxTime}},
 	}
-	src := &chunkSource{set: q.Select(ctx, true, nil)}
+	src := &chunkSource{set: q.Select(ctx, true, nil), enc: db.copts.encoding(), chunkRange: db.copts.chunkRange}
 	nb, err := db.writeBlock(ctx, m.MinTime, m.MaxTime, src, c)
 	if err != nil {
 		return fmt.Errorf("rewrite block %s: %w", m.ULID, err)
@@ -105,7 +105,7 @@ func (db *DB) Snapshot(dir string, withHead bool) error {
 		return nil
 	}
 	hq := &querier{db: db, mint: mint, maxt: maxt}
-	src := &chunkSource{set: hq.Select(context.Background(), true, nil)}
+	src := &chunkSource{set: hq.Select(context.Background(), true, nil), enc: db.copts.encoding(), chunkRange: db.copts.chunkRange}
 	id, err := block.Write(context.Background(), dir, mint, maxt+1, src, &block.WriteOptions{Logger: db.logger})
 	if err != nil {
 		return fmt.Errorf("snapshot: write the head as a block: %w", err)

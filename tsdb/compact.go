@@ -172,7 +172,7 @@ func (db *DB) cutHead(ctx context.Context, mint, maxt int64) error {
 
 	start := time.Now()
 	hq := &querier{db: db, mint: mint, maxt: maxt - 1}
-	src := &chunkSource{set: hq.Select(ctx, true, nil)}
+	src := &chunkSource{set: hq.Select(ctx, true, nil), enc: db.copts.encoding(), chunkRange: db.copts.chunkRange}
 	b, err := db.writeBlock(ctx, mint, maxt, src, block.Compaction{})
 	if err != nil {
 		return fmt.Errorf("cut block [%d, %d) from the head: %w", mint, maxt, err)
@@ -278,7 +278,7 @@ func (db *DB) compactBlocks(ctx context.Context, plan []*block.Block) error {
 		}
 		mq.qs = append(mq.qs, q)
 	}
-	src := &chunkSource{set: mq.Select(ctx, true, nil)}
+	src := &chunkSource{set: mq.Select(ctx, true, nil), enc: db.copts.encoding(), chunkRange: db.copts.chunkRange}
 	nb, err := db.writeBlock(ctx, mint, maxt, src, c)
 	if err != nil {
 		return fmt.Errorf("compact %d blocks [%d, %d): %w", len(plan), mint, maxt, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/block"
+	"github.com/argusmon/argus/tsdb/chunkenc"
 	"github.com/argusmon/argus/tsdb/headchunks"
 	"github.com/argusmon/argus/tsdb/tombstones"
 	"github.com/argusmon/argus/tsdb/wlog"
@@ -65,6 +66,11 @@ type Options struct {
 	// DisableCompaction turns off the background loop that cuts blocks and
 	// compacts them; Compact still does it on demand.
 	DisableCompaction bool
+	// FloatChunkEncoding is the encoding of the float chunks the head cuts
+	// and compaction writes: chunkenc.EncXOR (the zero value means it) or
+	// chunkenc.EncXOR2, Prometheus's storage.tsdb.chunk_encoding.floats.
+	// Chunks in either encoding are read whatever it is.
+	FloatChunkEncoding chunkenc.Encoding
 
 	// WALReplayProgress, if set, follows the WAL replay in Open: the first
 	// and last segment and the one being replayed.
@@ -150,6 +156,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	if err := checkFloatEncoding(opts.FloatChunkEncoding); err != nil {
+		return nil, fmt.Errorf("open TSDB: %w", err)
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -198,6 +207,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open head chunks: %w", err)
 	}
 	db.copts = chunkOpts{mapper: db.chunks, chunkRange: db.blockRange, writeFailed: db.chunkWriteFailed}
+	db.copts.enc.Store(uint32(opts.FloatChunkEncoding))
 	walOpts := wlog.Options{Compress: true, Logger: logger, SegmentSize: opts.WALSegmentSize}
 	walProgressOpts := walOpts
 	walProgressOpts.Progress = opts.WALReplayProgress
@@ -225,6 +235,25 @@ func Open(dir string, opts *Options) (*DB, error) {
 	db.oooMinT.Store(db.scanOOOMinT())
 	db.startCompactionLoop(opts.DisableCompaction)
 	return db, nil
+}
+
+// SetFloatChunkEncoding changes the encoding of the float chunks cut and
+// compacted from now on (EncXOR, 0 meaning it, or EncXOR2), as a config
+// reload does in Prometheus: open chunks finish in the encoding they began
+// with, and chunks in either encoding stay readable.
+func (db *DB) SetFloatChunkEncoding(enc chunkenc.Encoding) error {
+	if err := checkFloatEncoding(enc); err != nil {
+		return err
+	}
+	db.copts.enc.Store(uint32(enc))
+	return nil
+}
+
+func checkFloatEncoding(enc chunkenc.Encoding) error {
+	if enc != 0 && !enc.IsFloat() {
+		return fmt.Errorf("float chunk encoding %s is none of %s and %s", enc, chunkenc.EncXOR, chunkenc.EncXOR2)
+	}
+	return nil
 }
 
 // SetOutOfOrderTimeWindow changes the out-of-order time window (ms; 0

@@ -169,7 +169,7 @@ func TestChunkCutting(t *testing.T) {
 			}
 			var sizes []int
 			for _, c := range seriesChunks(t, db, up1) {
-				b, err := db.chunks.Chunk(c.ref, nil)
+				_, b, err := db.chunks.Chunk(c.ref, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

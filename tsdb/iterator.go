@@ -10,10 +10,12 @@ import (
 	"github.com/argusmon/argus/tsdb/tombstones"
 )
 
-// chunkRef is a chunk the iterator will read: in memory (b) or on disk
-// (ref, read when the iterator gets to it).
+// chunkRef is a chunk the iterator will read: in memory (b, in encoding
+// enc) or on disk (ref, read with its encoding when the iterator gets to
+// it).
 type chunkRef struct {
 	b          []byte
+	enc        chunkenc.Encoding
 	ref        headchunks.Ref
 	minT, maxT int64
 }
@@ -62,14 +64,14 @@ func (it *seriesIterator) reset(s *memSeries, mapper *headchunks.Mapper, mint, m
 		if c.maxT >= mint && c.minT <= maxt {
 			cr := chunkRef{ref: c.ref, minT: c.minT, maxT: c.maxT}
 			if c.mem != nil {
-				cr.b = c.mem.Bytes()
+				cr.b, cr.enc = c.mem.Bytes(), c.mem.Encoding()
 			}
 			it.chunks = append(it.chunks, cr)
 		}
 	}
 	if h := &s.head; h.c != nil && h.c.NumSamples() > 0 && h.maxT >= mint && h.minT <= maxt {
 		it.headBuf = append(it.headBuf[:0], h.c.Bytes()...)
-		it.chunks = append(it.chunks, chunkRef{b: it.headBuf, minT: h.minT, maxT: h.maxT})
+		it.chunks = append(it.chunks, chunkRef{b: it.headBuf, enc: h.c.Encoding(), minT: h.minT, maxT: h.maxT})
 	}
 	if len(s.ooo) > 0 {
 		lo := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= mint })
@@ -100,16 +102,19 @@ func (it *seriesIterator) chunkSeek(t int64) {
 			if it.chunks[it.ci].maxT < t {
 				continue
 			}
-			b := it.chunks[it.ci].b
+			b, enc := it.chunks[it.ci].b, it.chunks[it.ci].enc
 			if b == nil {
-				var err error
-				if it.diskBuf, err = it.mapper.Chunk(it.chunks[it.ci].ref, it.diskBuf[:0]); err != nil {
+				var (
+					e   uint8
+					err error
+				)
+				if e, it.diskBuf, err = it.mapper.Chunk(it.chunks[it.ci].ref, it.diskBuf[:0]); err != nil {
 					it.err = err
 					return
 				}
-				b = it.diskBuf
+				b, enc = it.diskBuf, chunkenc.Encoding(e)
 			}
-			it.cit.Reset(b)
+			it.cit.Reset(enc, b)
 			it.active = true
 		}
 		if it.cit.SeekTo(t) {

@@ -58,7 +58,7 @@ func newReplayer(db *DB) *replayer {
 func (r *replayer) mmappedChunk(c headchunks.Chunk) error {
 	ref := storage.SeriesRef(c.SeriesRef)
 	list := r.mmapped[ref]
-	if c.OutOfOrder || c.Encoding != uint8(chunkenc.EncXOR) || (len(list) > 0 && c.MinT <= list[len(list)-1].maxT) {
+	if c.OutOfOrder || !chunkenc.Encoding(c.Encoding).IsFloat() || (len(list) > 0 && c.MinT <= list[len(list)-1].maxT) {
 		r.skippedChunks++
 		return nil
 	}

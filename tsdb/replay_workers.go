@@ -121,9 +121,10 @@ func (w *replayWorkers) apply(it replayItem, c *replayCounts) {
 func (w *replayWorkers) attach(s *memSeries, c *replayCounts) {
 	last := s.chunks[len(s.chunks)-1]
 	var err error
-	if c.buf, err = w.db.chunks.Chunk(last.ref, c.buf[:0]); err == nil {
+	var enc uint8
+	if enc, c.buf, err = w.db.chunks.Chunk(last.ref, c.buf[:0]); err == nil {
 		var it chunkenc.XORIterator
-		it.Reset(c.buf)
+		it.Reset(chunkenc.Encoding(enc), c.buf)
 		for it.Next() {
 			s.lastT, s.lastV = it.At()
 		}

@@ -1,9 +1,11 @@
 package tsdb
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -49,6 +51,14 @@ type chunkOpts struct {
 	// writeFailed is told about a chunk kept in memory because writing it
 	// to disk failed.
 	writeFailed func(error)
+	// enc is the chunkenc.Encoding of new chunks, EncXOR (or 0) or
+	// EncXOR2; a config reload may change it.
+	enc atomic.Uint32
+}
+
+// encoding returns the encoding of new chunks.
+func (o *chunkOpts) encoding() chunkenc.Encoding {
+	return cmp.Or(chunkenc.Encoding(o.enc.Load()), chunkenc.EncXOR)
 }
 
 // memSeries is one series of the head.
@@ -109,7 +119,7 @@ func (s *memSeries) appendInOrder(t int64, v float64, o *chunkOpts) {
 // starting at t. Callers hold mu.
 func (s *memSeries) cutChunk(t int64, o *chunkOpts) *memChunk {
 	if h := &s.head; h.c != nil && h.c.NumSamples() > 0 {
-		ref, err := o.mapper.Write(uint64(s.ref), h.minT, h.maxT, uint8(chunkenc.EncXOR), h.c.Bytes())
+		ref, err := o.mapper.Write(uint64(s.ref), h.minT, h.maxT, uint8(h.c.Encoding()), h.c.Bytes())
 		if err != nil {
 			h.c.Compact()
 			s.chunks = append(s.chunks, headChunk{minT: h.minT, maxT: h.maxT, mem: h.c})
@@ -120,7 +130,12 @@ func (s *memSeries) cutChunk(t int64, o *chunkOpts) *memChunk {
 	}
 	// A fresh chunk rather than the old one's buffer: that one grew past
 	// what the first samples of a chunk need.
-	c := chunkenc.NewXORChunk()
+	c, err := chunkenc.NewFloatChunk(o.encoding())
+	if err != nil {
+		// Open accepts float encodings only; XOR rather than losing the
+		// sample if that ever changes.
+		c = chunkenc.NewXORChunk()
+	}
 	app, _ := c.Appender() // an empty chunk never fails
 	s.head = memChunk{c: c, minT: t, maxT: t}
 	s.app = app

@@ -99,7 +99,7 @@ func (f *serverFlags) register(app *kingpin.Application) {
 	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").
 		Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
 
-	app.Flag("enable-feature", "Comma separated feature names to enable. Valid options: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-per-step-stats.").
+	app.Flag("enable-feature", "Comma separated feature names to enable. Valid options: promql-experimental-functions, promql-delayed-name-removal, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-per-step-stats, xor2-encoding.").
 		StringsVar(&f.features)
 }
 
@@ -110,6 +110,9 @@ type features struct {
 	extendedRangeSelectors bool
 	binopFillModifiers     bool
 	perStepStats           bool
+	// xor2Encoding makes XOR2 the float chunk encoding when the config
+	// file's storage.tsdb.chunk_encoding.floats is empty.
+	xor2Encoding bool
 }
 
 // parseFeatures reads --enable-feature values (repeatable, comma
@@ -131,6 +134,8 @@ func parseFeatures(values []string) (features, []string) {
 				fs.binopFillModifiers = true
 			case "promql-per-step-stats":
 				fs.perStepStats = true
+			case "xor2-encoding":
+				fs.xor2Encoding = true
 			case "":
 			default:
 				unknown = append(unknown, name)

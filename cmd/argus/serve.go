@@ -32,6 +32,7 @@ import (
 	"github.com/argusmon/argus/rules/notifier"
 	"github.com/argusmon/argus/scrape"
 	"github.com/argusmon/argus/tsdb"
+	"github.com/argusmon/argus/tsdb/chunkenc"
 	"github.com/argusmon/argus/web"
 )
 
@@ -59,8 +60,9 @@ func serveMain(f *serverFlags, stderr io.Writer) int {
 
 // server holds the running components and owns reloads.
 type server struct {
-	flags  *serverFlags
-	logger *slog.Logger
+	flags    *serverFlags
+	features features
+	logger   *slog.Logger
 
 	reg *prometheus.Registry
 
@@ -146,6 +148,7 @@ func (s *server) run(ctx context.Context) error {
 	s.config.Store(cfg)
 
 	fs, unknown := parseFeatures(s.flags.features)
+	s.features = fs
 	for _, u := range unknown {
 		s.logger.Warn("unknown option for --enable-feature", "option", u)
 	}
@@ -248,6 +251,7 @@ func (s *server) run(ctx context.Context) error {
 	db, err := tsdb.Open(s.flags.tsdbPath, &tsdb.Options{
 		OutOfOrderTimeWindow: outOfOrderWindow(cfg),
 		RetentionDuration:    cmp.Or(retention, -1), // tsdb reads 0 as its default
+		FloatChunkEncoding:   s.floatChunkEncoding(cfg),
 		MaxBytes:             maxBytes,
 		WALReplayProgress: func(first, last, current int) {
 			s.replayMin.Store(int64(first))
@@ -362,6 +366,9 @@ func (s *server) reload() error {
 	}
 	s.db.SetOutOfOrderTimeWindow(outOfOrderWindow(cfg))
 	s.db.SetRetention(s.retention(cfg))
+	if err := s.db.SetFloatChunkEncoding(s.floatChunkEncoding(cfg)); err != nil {
+		return s.reloadFailed(fmt.Errorf("apply storage.tsdb.chunk_encoding: %w", err))
+	}
 	s.evalInterval.Store(time.Duration(cfg.GlobalConfig.EvaluationInterval).Milliseconds())
 	if err := s.scraper.ApplyConfig(cfg); err != nil {
 		return s.reloadFailed(fmt.Errorf("apply scrape configuration: %w", err))
@@ -497,6 +504,24 @@ func (s *server) retention(cfg *config.Config) (int64, int64) {
 		d = defaultRetention
 	}
 	return d.Milliseconds(), size
+}
+
+// floatChunkEncoding is the encoding of new float chunks: the config
+// file's storage.tsdb.chunk_encoding.floats, else XOR2 with
+// --enable-feature=xor2-encoding, else XOR, as Prometheus chooses.
+func (s *server) floatChunkEncoding(cfg *config.Config) chunkenc.Encoding {
+	floats := ""
+	if tc := cfg.StorageConfig.TSDBConfig; tc != nil {
+		floats = tc.ChunkEncoding.Floats
+	}
+	if floats == "" && s.features.xor2Encoding {
+		return chunkenc.EncXOR2
+	}
+	// The config was validated: anything but xor2 is xor.
+	if floats == config.FloatChunkEncodingXOR2 {
+		return chunkenc.EncXOR2
+	}
+	return chunkenc.EncXOR
 }
 
 // defaultRetention is the time retention when neither flags nor the config

@@ -74,8 +74,9 @@ func testData(n, samples int) []testSeries {
 }
 
 // sliceSource is a SeriesSource over test series, cut into chunks of 120
-// samples as the head does.
+// samples as the head does, in the encodings of encs in turn (XOR if none).
 type sliceSource struct {
+	encs   []chunkenc.Encoding
 	series []testSeries
 	i      int
 	chunks []Chunk
@@ -92,7 +93,14 @@ func (s *sliceSource) Next() bool {
 	ss := s.series[s.i].samples
 	for len(ss) > 0 {
 		n := min(len(ss), 120)
-		c := chunkenc.NewXORChunk()
+		enc := chunkenc.EncXOR
+		if len(s.encs) > 0 {
+			enc = s.encs[len(s.chunks)%len(s.encs)]
+		}
+		c, err := chunkenc.NewFloatChunk(enc)
+		if err != nil {
+			panic(err)
+		}
 		app, err := c.Appender()
 		if err != nil {
 			panic(err)
@@ -102,7 +110,7 @@ func (s *sliceSource) Next() bool {
 				panic(err)
 			}
 		}
-		s.chunks = append(s.chunks, Chunk{MinTime: ss[0].t, MaxTime: ss[n-1].t, Encoding: chunkenc.EncXOR, Data: c.Bytes()})
+		s.chunks = append(s.chunks, Chunk{MinTime: ss[0].t, MaxTime: ss[n-1].t, Encoding: enc, Data: c.Bytes()})
 		ss = ss[n:]
 	}
 	return true

@@ -54,10 +54,7 @@ func (it *chunkSeriesIterator) advance(from int64) storage.ValueType {
 			if err != nil {
 				return it.finish(err)
 			}
-			if chunkenc.Encoding(enc) != chunkenc.EncXOR {
-				return it.finish(fmt.Errorf("chunk %s: unsupported encoding %d", chunks.Ref(c.Ref), enc))
-			}
-			it.cit.Reset(data)
+			it.cit.Reset(chunkenc.Encoding(enc), data)
 			it.active = true
 		}
 		if !it.cit.SeekTo(from) {

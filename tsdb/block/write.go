@@ -150,7 +150,7 @@ func writeContents(ctx context.Context, dir string, mint, maxt int64, src Series
 				return nil, errors.Join(fmt.Errorf("series %s: %w", lset, err), cw.Close())
 			}
 			e.chunks = append(e.chunks, index.ChunkMeta{Ref: uint64(ref), MinTime: c.MinTime, MaxTime: c.MaxTime})
-			if c.Encoding == chunkenc.EncXOR && len(c.Data) >= 2 {
+			if c.Encoding.IsFloat() && len(c.Data) >= 2 {
 				n := uint64(binary.BigEndian.Uint16(c.Data))
 				meta.Stats.NumSamples += n
 				meta.Stats.NumFloatSamples += n

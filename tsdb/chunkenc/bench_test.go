@@ -55,7 +55,7 @@ func BenchmarkXORDecode(b *testing.B) {
 		b.ReportAllocs()
 		var it XORIterator
 		for i := 0; i < b.N; i++ {
-			it.Reset(c.Bytes())
+			it.Reset(EncXOR, c.Bytes())
 			for it.Next() {
 			}
 		}
@@ -64,6 +64,62 @@ func BenchmarkXORDecode(b *testing.B) {
 	b.Run("upstream", func(b *testing.B) {
 		b.ReportAllocs()
 		uc, _ := upstream.FromData(upstream.EncXOR, c.Bytes())
+		var it upstream.Iterator
+		for i := 0; i < b.N; i++ {
+			it = uc.Iterator(it)
+			for it.Next() != upstream.ValNone {
+			}
+		}
+		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
+	})
+}
+
+func BenchmarkXOR2Encode(b *testing.B) {
+	samples := benchSamples()
+	b.Run("argus", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c := NewXOR2Chunk()
+			app, _ := c.Appender()
+			for _, s := range samples {
+				_ = app.Append(s.t, s.v)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
+	})
+	b.Run("upstream", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c := upstream.NewXOR2Chunk()
+			app, _ := c.Appender()
+			for _, s := range samples {
+				app.Append(0, s.t, s.v)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
+	})
+}
+
+func BenchmarkXOR2Decode(b *testing.B) {
+	samples := benchSamples()
+	c := NewXOR2Chunk()
+	app, _ := c.Appender()
+	for _, s := range samples {
+		_ = app.Append(s.t, s.v)
+	}
+	b.Run("argus", func(b *testing.B) {
+		b.ReportAllocs()
+		var it XORIterator
+		for i := 0; i < b.N; i++ {
+			it.Reset(EncXOR2, c.Bytes())
+			for it.Next() {
+			}
+		}
+		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
+	})
+	b.Run("upstream", func(b *testing.B) {
+		b.ReportAllocs()
+		uc, _ := upstream.FromData(upstream.EncXOR2, c.Bytes())
 		var it upstream.Iterator
 		for i := 0; i < b.N; i++ {
 			it = uc.Iterator(it)

@@ -3,6 +3,7 @@ package chunkenc
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 )
 
 // errShortStream is returned when a chunk's bit stream ends before the sample
@@ -132,4 +133,30 @@ func mask(n uint8) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<n - 1
+}
+
+// readOnes reads a prefix of one bits ended by a zero bit, or by reaching
+// limit ones (limit <= 56), and returns the number of ones.
+func (r *bitReader) readOnes(limit uint8) (uint8, error) {
+	if r.valid < limit {
+		r.fill()
+	}
+	if r.valid >= limit {
+		top := r.buf >> (r.valid - limit) << (64 - limit)
+		n := uint8(bits.LeadingZeros64(^top))
+		r.valid -= min(n+1, limit)
+		return n, nil
+	}
+	var n uint8
+	for n < limit {
+		bit, err := r.readBit()
+		if err != nil {
+			return n, err
+		}
+		if !bit {
+			break
+		}
+		n++
+	}
+	return n, nil
 }

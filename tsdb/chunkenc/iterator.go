@@ -6,32 +6,51 @@ import (
 	"math"
 )
 
-// XORIterator decodes an XOR chunk. Its methods mirror storage.Iterator with
-// a bool instead of a value type, since a float chunk holds only floats.
-// Corrupt input never panics: decoding stops and Err reports it.
+// XORIterator decodes a chunk in an XOR-family encoding (EncXOR or
+// EncXOR2). Its methods mirror storage.Iterator with a bool instead of a
+// value type, since a float chunk holds only floats. Corrupt input never
+// panics: decoding stops and Err reports it.
 type XORIterator struct {
 	br       bitReader
 	numTotal uint16
 	numRead  uint16
+	enc      Encoding
 
 	t      int64
 	v      float64
 	tDelta uint64
+	// base is XOR2's last value that was not a stale marker: XOR2 XORs
+	// the next value with it, where XOR uses v.
+	base float64
+	// XOR2's start timestamp header: whether sample 0 carries one, and the
+	// sample from which every sample does (0 for none).
+	stFirst bool
+	stFrom  uint16
 
 	leading  uint8
 	trailing uint8
 	err      error
 }
 
-// Reset points the iterator at encoded chunk data (header included).
-func (it *XORIterator) Reset(b []byte) {
-	*it = XORIterator{}
-	if len(b) < headerSize {
-		it.err = fmt.Errorf("chunk data of %d bytes is shorter than its header", len(b))
+// Reset points the iterator at chunk data (header included) in encoding
+// enc. Data in an encoding other than EncXOR and EncXOR2 makes the first
+// Next fail.
+func (it *XORIterator) Reset(enc Encoding, b []byte) {
+	*it = XORIterator{enc: enc}
+	size, err := floatHeaderSize(enc)
+	if err != nil {
+		it.err = fmt.Errorf("decode chunk: %w", err)
+		return
+	}
+	if len(b) < size {
+		it.err = fmt.Errorf("%s chunk data of %d bytes is shorter than its %d-byte header", enc, len(b), size)
 		return
 	}
 	it.numTotal = binary.BigEndian.Uint16(b)
-	it.br = newBitReader(b[headerSize:])
+	if enc == EncXOR2 {
+		it.stFirst, it.stFrom = b[headerSize]&0x80 != 0, uint16(b[headerSize]&0x7f)
+	}
+	it.br = newBitReader(b[size:])
 	it.t = math.MinInt64
 	// 0xff marks "no XOR window yet", as the appender does, so that an
 	// appender resumed from this iterator encodes exactly like one that
@@ -66,6 +85,9 @@ func (it *XORIterator) SeekTo(t int64) bool {
 func (it *XORIterator) Next() bool {
 	if it.err != nil || it.numRead == it.numTotal {
 		return false
+	}
+	if it.enc == EncXOR2 {
+		return it.next2()
 	}
 	switch it.numRead {
 	case 0:
@@ -234,6 +256,6 @@ func (it *XORIterator) readValue() bool {
 }
 
 func (it *XORIterator) fail(err error) bool {
-	it.err = fmt.Errorf("decode XOR chunk at sample %d of %d: %w", it.numRead+1, it.numTotal, err)
+	it.err = fmt.Errorf("decode %s chunk at sample %d of %d: %w", it.enc, it.numRead+1, it.numTotal, err)
 	return false
 }

@@ -3,15 +3,10 @@ package chunkenc
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
 )
-
-// Encoding identifies a chunk encoding as stored in chunk files.
-type Encoding uint8
-
-// EncXOR is the XOR float encoding, with Prometheus's on-disk value.
-const EncXOR Encoding = 1
 
 const (
 	headerSize = 2
@@ -26,31 +21,72 @@ const (
 // ErrChunkFull is returned by Append when the chunk already holds MaxSamples.
 var ErrChunkFull = errors.New("chunk holds the maximum number of samples")
 
-// XORChunk holds XOR-encoded float samples.
+// XORChunk holds float samples in one of the XOR-family encodings, EncXOR
+// or EncXOR2: both share the sample count header, the appender's state and
+// the iterator's, so one type serves both and the head picks the encoding
+// when it cuts a chunk.
 type XORChunk struct {
-	w bitWriter
+	w   bitWriter
+	enc Encoding
 }
 
-// NewXORChunk returns an empty chunk.
+// NewXORChunk returns an empty chunk in the XOR encoding.
 func NewXORChunk() *XORChunk {
 	b := make([]byte, headerSize, initialCapacity)
-	return &XORChunk{w: bitWriter{b: b}}
+	return &XORChunk{w: bitWriter{b: b}, enc: EncXOR}
 }
 
-// LoadXORChunk wraps encoded chunk data (header included), for example read
-// from a chunk file, without copying it. Appending to the loaded chunk writes
-// into b, so pass a private copy if b is read-only or shared.
-func LoadXORChunk(b []byte) (*XORChunk, error) {
-	if len(b) < headerSize {
-		return nil, errors.New("chunk data shorter than its 2-byte header")
+// NewXOR2Chunk returns an empty chunk in the XOR2 encoding.
+func NewXOR2Chunk() *XORChunk {
+	b := make([]byte, xor2HeaderSize, initialCapacity)
+	return &XORChunk{w: bitWriter{b: b}, enc: EncXOR2}
+}
+
+// NewFloatChunk returns an empty chunk in enc, which must be EncXOR or
+// EncXOR2.
+func NewFloatChunk(enc Encoding) (*XORChunk, error) {
+	switch enc {
+	case EncXOR:
+		return NewXORChunk(), nil
+	case EncXOR2:
+		return NewXOR2Chunk(), nil
+	}
+	return nil, fmt.Errorf("new float chunk: %w", unsupported(enc))
+}
+
+// LoadXORChunk wraps XOR-encoded chunk data (header included), for example
+// read from a chunk file, without copying it. Appending to the loaded chunk
+// writes into b, so pass a private copy if b is read-only or shared.
+func LoadXORChunk(b []byte) (*XORChunk, error) { return LoadFloatChunk(EncXOR, b) }
+
+// LoadFloatChunk is LoadXORChunk for data in enc, EncXOR or EncXOR2.
+func LoadFloatChunk(enc Encoding, b []byte) (*XORChunk, error) {
+	size, err := floatHeaderSize(enc)
+	if err != nil {
+		return nil, fmt.Errorf("load float chunk: %w", err)
+	}
+	if len(b) < size {
+		return nil, fmt.Errorf("load %s chunk: %d bytes are shorter than its %d-byte header", enc, len(b), size)
 	}
 	// How many bits of the last byte are used is only known after decoding;
 	// Appender recomputes it.
-	return &XORChunk{w: bitWriter{b: b}}, nil
+	return &XORChunk{w: bitWriter{b: b}, enc: enc}, nil
 }
 
-// Encoding reports EncXOR.
-func (*XORChunk) Encoding() Encoding { return EncXOR }
+// floatHeaderSize returns the size of the header before the bit stream of a
+// chunk in enc.
+func floatHeaderSize(enc Encoding) (int, error) {
+	switch enc {
+	case EncXOR:
+		return headerSize, nil
+	case EncXOR2:
+		return xor2HeaderSize, nil
+	}
+	return 0, unsupported(enc)
+}
+
+// Encoding reports the chunk's encoding, EncXOR or EncXOR2.
+func (c *XORChunk) Encoding() Encoding { return c.enc }
 
 // Bytes returns the encoded chunk, header included. The slice is shared with
 // the chunk: it is valid until the next Append.
@@ -69,6 +105,9 @@ func (c *XORChunk) Compact() {
 // Appender returns an appender that continues the chunk. For a non-empty
 // chunk it decodes the whole chunk to recover the encoder state.
 func (c *XORChunk) Appender() (*XORAppender, error) {
+	if c.enc == EncXOR2 {
+		return c.appender2()
+	}
 	a := &XORAppender{c: c, leading: 0xff}
 	if c.NumSamples() == 0 {
 		c.w.b = c.w.b[:headerSize]
@@ -76,7 +115,7 @@ func (c *XORChunk) Appender() (*XORAppender, error) {
 		return a, nil
 	}
 	var it XORIterator
-	it.Reset(c.w.b)
+	it.Reset(EncXOR, c.w.b)
 	for it.Next() {
 	}
 	if it.Err() != nil {
@@ -98,7 +137,7 @@ func (c *XORChunk) Iterator(it *XORIterator) *XORIterator {
 	if it == nil {
 		it = &XORIterator{}
 	}
-	it.Reset(c.w.b)
+	it.Reset(c.enc, c.w.b)
 	return it
 }
 
@@ -117,6 +156,9 @@ type XORAppender struct {
 func (a *XORAppender) Append(t int64, v float64) error {
 	w := &a.c.w
 	num := binary.BigEndian.Uint16(w.b)
+	if a.c.enc == EncXOR2 {
+		return a.append2(num, t, v)
+	}
 	var tDelta uint64
 	switch num {
 	case 0:

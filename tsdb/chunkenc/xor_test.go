@@ -99,7 +99,7 @@ func encode(t *testing.T, samples []sample) *XORChunk {
 func decode(t *testing.T, b []byte) []sample {
 	t.Helper()
 	var it XORIterator
-	it.Reset(b)
+	it.Reset(EncXOR, b)
 	var out []sample
 	for it.Next() {
 		ts, v := it.At()
@@ -207,7 +207,7 @@ func TestXORCorruptInputReportsError(t *testing.T) {
 	b := c.Bytes()
 	for cut := 0; cut < len(b)-1; cut++ {
 		var it XORIterator
-		it.Reset(b[:cut])
+		it.Reset(EncXOR, b[:cut])
 		for it.Next() {
 		}
 		if it.Err() == nil {
@@ -229,7 +229,7 @@ func FuzzXORDecode(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var it XORIterator
-		it.Reset(b)
+		it.Reset(EncXOR, b)
 		it.SeekTo(100)
 		for it.Next() {
 			it.At()

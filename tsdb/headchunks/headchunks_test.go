@@ -10,6 +10,7 @@ import (
 type testChunk struct {
 	series     uint64
 	mint, maxt int64
+	enc        uint8
 	data       []byte
 }
 
@@ -20,6 +21,7 @@ func testChunks(n int) []testChunk {
 			series: uint64(i%7 + 1),
 			mint:   int64(i) * 1000,
 			maxt:   int64(i)*1000 + 999,
+			enc:    []uint8{1, 4}[i%2], // XOR and XOR2
 			data:   bytes.Repeat([]byte{byte(i), 0xab}, 20+i%50),
 		}
 	}
@@ -30,7 +32,7 @@ func writeAll(t *testing.T, m *Mapper, cs []testChunk) []Ref {
 	t.Helper()
 	refs := make([]Ref, len(cs))
 	for i, c := range cs {
-		ref, err := m.Write(c.series, c.mint, c.maxt, 1, c.data)
+		ref, err := m.Write(c.series, c.mint, c.maxt, c.enc, c.data)
 		if err != nil {
 			t.Fatalf("write chunk %d: %v", i, err)
 		}
@@ -61,7 +63,7 @@ func assertScanned(t *testing.T, want []testChunk, refs []Ref, got []Chunk) {
 	for i, w := range want {
 		g := got[i]
 		if g.Ref != refs[i] || g.SeriesRef != w.series || g.MinT != w.mint || g.MaxT != w.maxt ||
-			g.Encoding != 1 || g.OutOfOrder || !bytes.Equal(g.Data, w.data) {
+			g.Encoding != w.enc || g.OutOfOrder || !bytes.Equal(g.Data, w.data) {
 			t.Fatalf("chunk %d: got %+v, want %+v at %s", i, g, w, refs[i])
 		}
 	}
@@ -82,9 +84,9 @@ func TestWriteReadReopen(t *testing.T) {
 			refs := writeAll(t, m, cs)
 			// Readable at once, buffered or not.
 			for i, ref := range refs {
-				got, err := m.Chunk(ref, nil)
-				if err != nil || !bytes.Equal(got, cs[i].data) {
-					t.Fatalf("chunk %d at %s: %v, data equal %v", i, ref, err, bytes.Equal(got, cs[i].data))
+				enc, got, err := m.Chunk(ref, nil)
+				if err != nil || enc != cs[i].enc || !bytes.Equal(got, cs[i].data) {
+					t.Fatalf("chunk %d at %s: %v, encoding %d want %d, data equal %v", i, ref, err, enc, cs[i].enc, bytes.Equal(got, cs[i].data))
 				}
 			}
 			if tc.opts.MaxFileSize > 0 {
@@ -110,7 +112,7 @@ func TestWriteReadReopen(t *testing.T) {
 			if seq, _ := moreRefs[0].Unpack(); seq != before[len(before)-1]+1 {
 				t.Fatalf("first write after reopen went to file %d, want %d", seq, before[len(before)-1]+1)
 			}
-			if got, err := m.Chunk(refs[0], nil); err != nil || !bytes.Equal(got, cs[0].data) {
+			if _, got, err := m.Chunk(refs[0], nil); err != nil || !bytes.Equal(got, cs[0].data) {
 				t.Fatalf("old chunk after reopen: %v", err)
 			}
 			m.Close()
@@ -204,11 +206,11 @@ func TestChunkBadRefs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []Ref{0, NewRef(1, 3), ref + 1, NewRef(1, 1<<20), NewRef(9, HeaderSize), NewRef(1, 1<<32-1)} {
-		if _, err := m.Chunk(bad, nil); err == nil {
+		if _, _, err := m.Chunk(bad, nil); err == nil {
 			t.Errorf("Chunk(%s) gave no error", bad)
 		}
 	}
-	if got, err := m.Chunk(ref, []byte("x")); err != nil || string(got) != "x0123456789" {
+	if _, got, err := m.Chunk(ref, []byte("x")); err != nil || string(got) != "x0123456789" {
 		t.Fatalf("Chunk appends to dst: %q, %v", got, err)
 	}
 }
@@ -230,10 +232,10 @@ func TestTruncate(t *testing.T) {
 	if files := fmt.Sprint(m.Files()); files != "[3 4]" {
 		t.Fatalf("files after Truncate(3): %s", files)
 	}
-	if _, err := m.Chunk(refs[0], nil); err == nil {
+	if _, _, err := m.Chunk(refs[0], nil); err == nil {
 		t.Fatal("chunk of a deleted file still readable")
 	}
-	if _, err := m.Chunk(refs[len(refs)-1], nil); err != nil {
+	if _, _, err := m.Chunk(refs[len(refs)-1], nil); err != nil {
 		t.Fatal(err)
 	}
 	// The file being written is never deleted.

@@ -343,10 +343,11 @@ func (m *Mapper) flush() error {
 	return nil
 }
 
-// Chunk appends the data of the chunk at ref to dst and returns it. It
-// checks the reference's bounds and the chunk's checksum: a bad reference or
-// damaged bytes give an error, never a crash.
-func (m *Mapper) Chunk(ref Ref, dst []byte) ([]byte, error) {
+// Chunk appends the data of the chunk at ref to dst and returns it with the
+// chunk's encoding (out-of-order bit cleared). It checks the reference's
+// bounds and the chunk's checksum: a bad reference or damaged bytes give an
+// error, never a crash.
+func (m *Mapper) Chunk(ref Ref, dst []byte) (enc uint8, data []byte, err error) {
 	seq, off := ref.Unpack()
 	m.mu.RLock()
 	f := m.files[seq]
@@ -354,26 +355,26 @@ func (m *Mapper) Chunk(ref Ref, dst []byte) ([]byte, error) {
 		// The chunk is still in the write buffer.
 		m.mu.RUnlock()
 		m.mu.Lock()
-		err := m.flush()
+		err = m.flush()
 		m.mu.Unlock()
 		if err != nil {
-			return dst, fmt.Errorf("read head chunk %s: %w", ref, err)
+			return 0, dst, fmt.Errorf("read head chunk %s: %w", ref, err)
 		}
 		m.mu.RLock()
 		f = m.files[seq]
 	}
 	defer m.mu.RUnlock()
 	if m.closed {
-		return dst, ErrClosed
+		return 0, dst, ErrClosed
 	}
 	if f == nil {
-		return dst, fmt.Errorf("read head chunk %s: no file %06d in %s", ref, seq, m.dir)
+		return 0, dst, fmt.Errorf("read head chunk %s: no file %06d in %s", ref, seq, m.dir)
 	}
 	c, _, err := parseChunk(f.valid(), off)
 	if err != nil {
-		return dst, fmt.Errorf("read head chunk %s in %s: %w", ref, m.dir, err)
+		return 0, dst, fmt.Errorf("read head chunk %s in %s: %w", ref, m.dir, err)
 	}
-	return append(dst, c.Data...), nil
+	return c.Encoding, append(dst, c.Data...), nil
 }
 
 // Flush writes buffered chunks to the file being written.

@@ -124,8 +124,8 @@ func TestArgusReadsUpstreamHeadChunks(t *testing.T) {
 			g.Encoding != uint8(chunkenc.EncXOR) || g.OutOfOrder != w.ooo || !bytes.Equal(g.Data, w.data) {
 			t.Fatalf("chunk %d: got %+v", i, g)
 		}
-		data, err := m.Chunk(Ref(w.ref), nil)
-		if err != nil || !bytes.Equal(data, w.data) {
+		enc, data, err := m.Chunk(Ref(w.ref), nil)
+		if err != nil || enc != uint8(chunkenc.EncXOR) || !bytes.Equal(data, w.data) {
 			t.Fatalf("read chunk %d: %v", i, err)
 		}
 	}
