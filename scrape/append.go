@@ -38,20 +38,33 @@ type ingestErrors struct {
 	outOfOrder, duplicate, outOfBounds int
 }
 
-// appendExposition parses b and appends its samples, then staleness markers
-// for the series of the previous successful scrape that b no longer has, all
-// to app. On error the caller must roll app back: nothing of b may be kept.
-func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentType string, ts time.Time) (res appendResult, err error) {
-	defTime := timestamp.FromTime(ts)
+// appendExposition appends the samples of b, then staleness markers for the
+// series of the previous successful scrape that b no longer has, all to app.
+// On error the caller must roll app back: nothing of b may be kept.
+//
+// A repeat scrape whose every line is already known takes appendKnown, which
+// skips the text parser; anything else takes appendParsed. Both give the same
+// result for the same body.
+func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentType string, ts time.Time) (appendResult, error) {
+	if res, ok, err := sl.appendKnown(app, b, contentType, ts); ok {
+		return res, err
+	}
+	return sl.appendParsed(app, b, contentType, ts)
+}
+
+// appendParsed runs b through the text parser, resolving the labels of
+// series new to the cache.
+func (sl *scrapeLoop) appendParsed(app storage.Appender, b []byte, contentType string, ts time.Time) (appendResult, error) {
+	st := sl.newAppendState(ts)
 	if len(b) == 0 {
 		// An empty exposition is a successful scrape of nothing: every series
 		// is gone. The cache is kept, as a momentarily empty target usually
 		// comes back with the same series.
-		if err := sl.appendStaleMarkers(app, defTime); err != nil {
-			return res, err
+		if err := sl.appendStaleMarkers(app, st.defTime); err != nil {
+			return st.res, err
 		}
 		sl.iterDone(false)
-		return res, nil
+		return st.res, nil
 	}
 
 	p, perr := textparse.New(b, contentType, nil, textparse.ParserOptions{
@@ -59,29 +72,31 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 		FallbackContentType:    sl.settings.fallbackMediaType,
 	})
 	if p == nil {
-		return res, fmt.Errorf("cannot choose a parser: %w", perr)
+		return st.res, fmt.Errorf("cannot choose a parser: %w", perr)
 	}
 	if perr != nil {
 		sl.logger.Debug("Using fallback scrape protocol", "content_type", contentType, "err", perr)
 	}
+	_, promText := p.(*textparse.PromParser)
+	known := &sl.cache.known
+	known.parserChosen(contentType, sl.settings.fallbackMediaType, perr, promText, sl.cache.iter)
+	whole := false
+	defer func() { known.parseDone(whole) }()
 
 	sl.meta.begin()
 	var (
 		s         = sl.settings
 		lset      labels.Labels
 		lastEntry []byte // the last parsed entry, to place a parse error.
-		appended  int
-		limitHit  bool
-		ierrs     ingestErrors
-		maxTime   = timestamp.FromTime(time.Now().Add(maxAheadTime))
 	)
 	for {
 		et, err := p.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
+				whole = true
 				break
 			}
-			return res, parseError(b, lastEntry, contentType, err)
+			return st.res, parseError(b, lastEntry, contentType, err)
 		}
 		switch et {
 		case textparse.EntrySeries:
@@ -89,19 +104,23 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 			var typ model.MetricType
 			lastEntry, typ = p.Type()
 			sl.meta.setType(lastEntry, typ)
+			known.rememberMeta(b, et, lastEntry, nil, typ)
 			continue
 		case textparse.EntryHelp:
 			var help []byte
 			lastEntry, help = p.Help()
 			sl.meta.setHelp(lastEntry, help)
+			known.rememberMeta(b, et, lastEntry, help, "")
 			continue
 		case textparse.EntryUnit:
 			var unit []byte
 			lastEntry, unit = p.Unit()
 			sl.meta.setUnit(lastEntry, unit)
+			known.rememberMeta(b, et, lastEntry, unit, "")
 			continue
 		case textparse.EntryComment:
 			lastEntry = p.Comment()
+			known.rememberComment(b, lastEntry)
 			continue
 		default:
 			// Native histograms are not stored yet; IgnoreNativeHistograms
@@ -109,14 +128,12 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 			continue
 		}
 
-		res.total++
+		st.res.total++
 		met, pts, v := p.Series()
 		lastEntry = met
-		if !s.honorTimestamps {
-			pts = nil
-		}
-		t := defTime
-		if pts != nil {
+		exposed := pts != nil && s.honorTimestamps
+		t := st.defTime
+		if exposed {
 			t = *pts
 		}
 
@@ -124,9 +141,8 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 			continue
 		}
 		e, cached, dup := sl.cache.get(met)
-		var ref storage.SeriesRef
 		if cached {
-			ref, lset = e.ref, e.lset
+			lset = e.lset
 		} else {
 			p.Labels(&lset)
 			lset = sl.mutateSampleLabels(lset)
@@ -135,78 +151,121 @@ func (sl *scrapeLoop) appendExposition(app storage.Appender, b []byte, contentTy
 				continue
 			}
 			if !lset.Has(model.MetricNameLabel) {
-				return res, fmt.Errorf("series %q has no metric name after relabeling", met)
+				return st.res, fmt.Errorf("series %q has no metric name after relabeling", met)
 			}
 			if !lset.IsValid(s.validation) {
-				return res, fmt.Errorf("invalid metric name or label names: %s", lset.String())
+				return st.res, fmt.Errorf("invalid metric name or label names: %s", lset.String())
 			}
 			// Cached series passed this check under the same settings: a
 			// change of limits starts a loop with a fresh cache.
 			if err := s.labelLimits.check(lset); err != nil {
 				sl.metrics.labelLimitsExceeded.Inc()
-				return res, err
+				return st.res, err
 			}
 		}
-		// Counted before the limit and ingest checks: the report series says
-		// how many samples relabeling left, whatever storage then did.
-		res.added++
-
-		if dup && pts == nil {
-			ierrs.duplicate++
-			continue
-		}
-		if s.sampleLimit > 0 {
-			if appended++; appended > s.sampleLimit {
-				// Keep parsing so the report counts the whole exposition.
-				limitHit = true
-				continue
-			}
-		}
-		if t > maxTime {
-			ierrs.outOfBounds++
-			continue
-		}
-
-		newRef, aerr := app.Append(ref, lset, t, v)
-		switch {
-		case aerr == nil:
-		case errors.Is(aerr, storage.ErrOutOfOrderSample):
-			ierrs.outOfOrder++
-			continue
-		case errors.Is(aerr, storage.ErrDuplicateSampleForTimestamp):
-			ierrs.duplicate++
-			continue
-		case errors.Is(aerr, storage.ErrOutOfBounds), errors.Is(aerr, storage.ErrTooOldSample):
-			ierrs.outOfBounds++
-			continue
-		default:
-			return res, fmt.Errorf("appending %s: %w", met, aerr)
-		}
-		if cached {
-			if newRef != 0 {
-				sl.cache.setRef(e, newRef)
-			}
-		} else {
-			e = sl.cache.add(met, newRef, lset)
-			res.seriesAdded++
-		}
-		// A sample with an exposed timestamp is the exporter's to manage:
-		// it gets no staleness marker unless track_timestamps_staleness.
-		if pts == nil || s.trackTimestampsStaleness {
-			sl.cache.track(e)
+		if err := st.appendSample(app, met, e, lset, dup, exposed, t, v); err != nil {
+			return st.res, err
 		}
 	}
+	return st.finish(app)
+}
 
-	sl.recordIngestErrors(ierrs)
-	if limitHit {
+// appendState is what one scrape's append accumulates, whichever path reads
+// the exposition.
+type appendState struct {
+	sl       *scrapeLoop
+	res      appendResult
+	defTime  int64 // the scrape's timestamp, for samples without their own.
+	maxTime  int64 // exposed timestamps after this are out of bounds.
+	appended int   // samples counted against sample_limit.
+	limitHit bool
+	ierrs    ingestErrors
+}
+
+func (sl *scrapeLoop) newAppendState(ts time.Time) appendState {
+	return appendState{
+		sl:      sl,
+		defTime: timestamp.FromTime(ts),
+		maxTime: timestamp.FromTime(time.Now().Add(maxAheadTime)),
+	}
+}
+
+// appendSample appends one sample of a series that metric relabeling kept.
+// e is the series' cache entry, nil for a series new to the cache, whose
+// final labels are lset. dup says the same series text came earlier in this
+// scrape; exposed that t is the exposition's own timestamp. Samples storage
+// rejects individually are counted, not returned.
+func (st *appendState) appendSample(app storage.Appender, met []byte, e *cacheEntry, lset labels.Labels, dup, exposed bool, t int64, v float64) error {
+	sl, s := st.sl, st.sl.settings
+	// Counted before the limit and ingest checks: the report series says
+	// how many samples relabeling left, whatever storage then did.
+	st.res.added++
+
+	if dup && !exposed {
+		st.ierrs.duplicate++
+		return nil
+	}
+	if s.sampleLimit > 0 {
+		if st.appended++; st.appended > s.sampleLimit {
+			// Keep reading so the report counts the whole exposition.
+			st.limitHit = true
+			return nil
+		}
+	}
+	if t > st.maxTime {
+		st.ierrs.outOfBounds++
+		return nil
+	}
+
+	var ref storage.SeriesRef
+	if e != nil {
+		ref = e.ref
+	}
+	newRef, aerr := app.Append(ref, lset, t, v)
+	switch {
+	case aerr == nil:
+	case errors.Is(aerr, storage.ErrOutOfOrderSample):
+		st.ierrs.outOfOrder++
+		return nil
+	case errors.Is(aerr, storage.ErrDuplicateSampleForTimestamp):
+		st.ierrs.duplicate++
+		return nil
+	case errors.Is(aerr, storage.ErrOutOfBounds), errors.Is(aerr, storage.ErrTooOldSample):
+		st.ierrs.outOfBounds++
+		return nil
+	default:
+		return fmt.Errorf("appending %s: %w", met, aerr)
+	}
+	if e != nil {
+		if newRef != 0 {
+			sl.cache.setRef(e, newRef)
+		}
+	} else {
+		e = sl.cache.add(met, newRef, lset)
+		st.res.seriesAdded++
+	}
+	// A sample with an exposed timestamp is the exporter's to manage:
+	// it gets no staleness marker unless track_timestamps_staleness.
+	if !exposed || s.trackTimestampsStaleness {
+		sl.cache.track(e)
+	}
+	return nil
+}
+
+// finish closes a scrape whose every sample went through appendSample: the
+// sample limit, then staleness markers for the series that went away.
+func (st *appendState) finish(app storage.Appender) (appendResult, error) {
+	sl, s := st.sl, st.sl.settings
+	sl.recordIngestErrors(st.ierrs)
+	if st.limitHit {
 		sl.metrics.sampleLimitExceeded.Inc()
-		return res, fmt.Errorf("%w (%d samples after metric relabeling, limit %d)", errSampleLimit, appended, s.sampleLimit)
+		return st.res, fmt.Errorf("%w (%d samples after metric relabeling, limit %d)", errSampleLimit, st.appended, s.sampleLimit)
 	}
-	if err := sl.appendStaleMarkers(app, defTime); err != nil {
-		return res, err
+	if err := sl.appendStaleMarkers(app, st.defTime); err != nil {
+		return st.res, err
 	}
 	sl.iterDone(true)
-	return res, nil
+	return st.res, nil
 }
 
 // appendStaleMarkers writes a staleness marker for every series of the

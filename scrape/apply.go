@@ -104,6 +104,7 @@ func (m *Manager) newPool(name string) *scrapePool {
 			appCtx:     context.WithoutCancel(m.ctx),
 			scrapeCtx:  m.ctx,
 			buffers:    m.buffers,
+			lines:      m.lines,
 			metrics:    m.metrics,
 			logger:     logger,
 			seed:       m.seed,

@@ -13,9 +13,11 @@ const cacheIdleScrapes = 2
 
 // cacheEntry is what a target's raw series text resolves to.
 type cacheEntry struct {
+	key      string // the raw series text the entry is cached under.
 	ref      storage.SeriesRef
 	lset     labels.Labels
 	lastIter uint64 // the scrape iteration the series was last seen in.
+	slot     *trackSlot
 }
 
 // seriesCache maps the raw series bytes of one target's exposition (the text
@@ -30,23 +32,30 @@ type seriesCache struct {
 	series  map[string]*cacheEntry
 	dropped map[string]*uint64 // series metric relabeling dropped, by raw text; value is lastIter.
 
-	// cur holds the series appended by the scrape in progress, prev those of
-	// the last successful scrape; stale = prev - cur. Keyed by ref rather than
-	// raw text so that one series exposed under two spellings is one series.
-	cur, prev map[storage.SeriesRef]*cacheEntry
+	// stale holds the series appended by the scrape in progress and by the
+	// previous one, which gets staleness markers for those now gone.
+	stale staleTracker
+
+	// seen and droppedSeen count the entries of series and dropped marked
+	// in this iteration: when they are all, nothing can be evicted and
+	// iterDone skips its scan.
+	seen, droppedSeen int
 
 	// sizeAtSuccess bounds growth while scrapes keep failing: failed scrapes
 	// do not evict, so a target churning series on every failing scrape would
 	// otherwise grow the cache without limit.
 	sizeAtSuccess int
+
+	// known is what lets a repeat scrape skip the text parser; it vouches
+	// for this cache's keys, so it lives and dies with them.
+	known knownPath
 }
 
 func newSeriesCache() *seriesCache {
 	return &seriesCache{
 		series:  map[string]*cacheEntry{},
 		dropped: map[string]*uint64{},
-		cur:     map[storage.SeriesRef]*cacheEntry{},
-		prev:    map[storage.SeriesRef]*cacheEntry{},
+		stale:   newStaleTracker(),
 	}
 }
 
@@ -57,14 +66,24 @@ func (c *seriesCache) get(raw []byte) (e *cacheEntry, ok, dup bool) {
 	if !ok {
 		return nil, false, false
 	}
+	return e, true, c.see(e)
+}
+
+// see marks a cached series seen in this iteration and reports whether it
+// already was.
+func (c *seriesCache) see(e *cacheEntry) (dup bool) {
 	dup = e.lastIter == c.iter
+	if !dup {
+		c.seen++
+	}
 	e.lastIter = c.iter
-	return e, true, dup
+	return dup
 }
 
 func (c *seriesCache) add(raw []byte, ref storage.SeriesRef, lset labels.Labels) *cacheEntry {
-	e := &cacheEntry{ref: ref, lset: lset, lastIter: c.iter}
-	c.series[string(raw)] = e
+	e := &cacheEntry{key: string(raw), ref: ref, lset: lset, lastIter: c.iter}
+	c.series[e.key] = e
+	c.seen++
 	return e
 }
 
@@ -73,14 +92,23 @@ func (c *seriesCache) add(raw []byte, ref storage.SeriesRef, lset labels.Labels)
 func (c *seriesCache) isDropped(raw []byte) bool {
 	it, ok := c.dropped[string(raw)]
 	if ok {
-		*it = c.iter
+		c.markDropped(it)
 	}
 	return ok
+}
+
+// markDropped marks a dropped series, by its entry in dropped, seen.
+func (c *seriesCache) markDropped(it *uint64) {
+	if *it != c.iter {
+		c.droppedSeen++
+	}
+	*it = c.iter
 }
 
 func (c *seriesCache) addDropped(raw []byte) {
 	it := c.iter
 	c.dropped[string(raw)] = &it
+	c.droppedSeen++
 }
 
 // setRef follows a reference change by storage (the series was garbage
@@ -89,38 +117,21 @@ func (c *seriesCache) setRef(e *cacheEntry, ref storage.SeriesRef) {
 	if e.ref == ref {
 		return
 	}
-	for _, m := range [2]map[storage.SeriesRef]*cacheEntry{c.prev, c.cur} {
-		if m[e.ref] == e {
-			delete(m, e.ref)
-			m[ref] = e
-		}
-	}
+	c.stale.move(e, ref, c.iter+1)
 	e.ref = ref
 }
 
 // track records that the series was appended in this scrape.
-func (c *seriesCache) track(e *cacheEntry) {
-	if e.ref != 0 {
-		c.cur[e.ref] = e
-	}
-}
+func (c *seriesCache) track(e *cacheEntry) { c.stale.track(e, c.iter+1) }
 
 // forgetCurrent discards what a failed scrape tracked, so that every series of
 // the last successful scrape counts as gone.
-func (c *seriesCache) forgetCurrent() { clear(c.cur) }
+func (c *seriesCache) forgetCurrent() { c.stale.forgetCurrent(c.iter + 1) }
 
 // forEachStale calls f for every series of the last successful scrape that the
 // current one did not append, stopping at the first error.
 func (c *seriesCache) forEachStale(f func(*cacheEntry) error) error {
-	for ref, e := range c.prev {
-		if _, ok := c.cur[ref]; ok {
-			continue
-		}
-		if err := f(e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.stale.forEachStale(c.iter+1, f)
 }
 
 // iterDone closes a scrape iteration. After a successful scrape the series it
@@ -132,7 +143,7 @@ func (c *seriesCache) iterDone(success bool) (forcedFlush bool) {
 	if !success && size > 2*c.sizeAtSuccess+1000 {
 		evict, forcedFlush = true, true
 	}
-	if evict {
+	if evict && (c.seen < len(c.series) || c.droppedSeen < len(c.dropped)) {
 		for k, e := range c.series {
 			if c.iter-e.lastIter >= cacheIdleScrapes {
 				delete(c.series, k)
@@ -147,9 +158,9 @@ func (c *seriesCache) iterDone(success bool) (forcedFlush bool) {
 	if success {
 		c.sizeAtSuccess = len(c.series) + len(c.dropped)
 	}
-	// Swap rather than reallocate: both maps keep their buckets.
-	c.prev, c.cur = c.cur, c.prev
-	clear(c.cur)
+	// The next iteration's stamp makes this one's appended series its
+	// previous set and leaves its current set empty.
 	c.iter++
+	c.seen, c.droppedSeen = 0, 0
 	return forcedFlush
 }

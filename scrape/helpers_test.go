@@ -256,6 +256,7 @@ func testLoop(t testing.TB, cfg *config.ScrapeConfig, app Appendable) *scrapeLoo
 		appCtx:     context.Background(),
 		scrapeCtx:  context.Background(),
 		buffers:    newBufferPool(),
+		lines:      newLinePool(),
 		metrics:    newMetrics(nil, discardLogger()),
 		logger:     discardLogger(),
 	}

@@ -31,6 +31,7 @@ type loopDeps struct {
 	// for a reload lets its in-flight scrape finish.
 	scrapeCtx context.Context
 	buffers   *sync.Pool
+	lines     *sync.Pool // of *[]knownLine, see appendKnown.
 	metrics   *metrics
 	logger    *slog.Logger
 	seed      uint64

@@ -43,6 +43,7 @@ type Manager struct {
 	appendable Appendable
 	metrics    *metrics
 	buffers    *sync.Pool
+	lines      *sync.Pool
 	userAgent  string
 
 	// ctx is cancelled by Stop, after the loops have ended: it aborts scrapes
@@ -80,6 +81,7 @@ func NewManager(o Options, app Appendable) *Manager {
 		appendable: app,
 		metrics:    newMetrics(o.Registerer, logger),
 		buffers:    newBufferPool(),
+		lines:      newLinePool(),
 		userAgent:  "Argus/" + v,
 		ctx:        ctx,
 		cancel:     cancel,
