@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,6 +171,11 @@ func TestTruncateHeadConcurrent(t *testing.T) {
 		}
 		errc <- nil
 	}()
+	// Truncation here bypasses the wait for readers that a block cut does,
+	// so the reader publishes the oldest time it reads (under readMu) and
+	// truncation stays behind it, however far a stalled reader lags.
+	var readMu sync.Mutex
+	readFloor := int64(math.MaxInt64)
 	go func() {
 		for {
 			select {
@@ -184,7 +190,10 @@ func TestTruncateHeadConcurrent(t *testing.T) {
 			if maxT == math.MinInt64 {
 				continue
 			}
-			if err := db.truncateHead(maxT - 500_000); err != nil {
+			readMu.Lock()
+			err := db.truncateHead(min(maxT-500_000, readFloor))
+			readMu.Unlock()
+			if err != nil {
 				errc <- err
 				return
 			}
@@ -198,7 +207,15 @@ func TestTruncateHeadConcurrent(t *testing.T) {
 				return
 			default:
 			}
-			q, _ := db.Querier(db.maxT.Load()-1000, math.MaxInt64)
+			readMu.Lock()
+			mint := db.maxT.Load() - 1000
+			readFloor = mint
+			readMu.Unlock()
+			q, err := db.Querier(mint, math.MaxInt64)
+			if err != nil {
+				errc <- err
+				return
+			}
 			set := q.Select(t.Context(), false, nil, labels.MustNewMatcher(labels.MatchEqual, "job", "a"))
 			var it storage.Iterator
 			for set.Next() {
@@ -210,6 +227,10 @@ func TestTruncateHeadConcurrent(t *testing.T) {
 					return
 				}
 			}
+			q.Close()
+			readMu.Lock()
+			readFloor = math.MaxInt64
+			readMu.Unlock()
 		}
 	}()
 	for range 3 {
