@@ -155,6 +155,17 @@ func (it *seriesIterator) pick() storage.ValueType {
 
 // Next advances to the next sample that is not deleted.
 func (it *seriesIterator) Next() storage.ValueType {
+	// Most series have neither out-of-order samples nor deletions: then
+	// the next sample is the open chunk's next one, with nothing to merge.
+	if it.fromChunk && it.active && len(it.ooo) == 0 && len(it.dels) == 0 && it.cit.Next() {
+		t, v := it.cit.At()
+		if t > it.maxt {
+			it.cOK, it.done = false, true
+			return storage.ValNone
+		}
+		it.t, it.v, it.ct, it.cv = t, v, t, v
+		return storage.ValFloat
+	}
 	return it.skipDeleted(it.next())
 }
 
@@ -181,9 +192,14 @@ func (it *seriesIterator) next() storage.ValueType {
 		return it.pick()
 	}
 	if it.fromChunk {
-		if it.t == math.MaxInt64 {
+		switch {
+		case it.t == math.MaxInt64:
 			it.cOK = false
-		} else {
+		case it.active && it.cit.Next():
+			// The common step: the next sample of the open chunk, whose
+			// timestamps strictly increase, is the one a seek would find.
+			it.ct, it.cv = it.cit.At()
+		default:
 			it.chunkSeek(it.t + 1)
 		}
 	}

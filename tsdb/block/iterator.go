@@ -103,7 +103,12 @@ func (it *chunkSeriesIterator) Next() storage.ValueType {
 		it.active = false
 	}
 	if it.active {
-		t, _ := it.cit.At()
+		t, v := it.cit.At()
+		// The common step: inside the chunk and the range, nothing deleted.
+		if t <= it.maxt && len(it.dels) == 0 {
+			it.t, it.v = t, v
+			return storage.ValFloat
+		}
 		return it.advance(t)
 	}
 	return it.advance(it.t + 1)
