@@ -77,9 +77,8 @@ func (sl *scrapeLoop) appendParsed(app storage.Appender, b []byte, contentType s
 	if perr != nil {
 		sl.logger.Debug("Using fallback scrape protocol", "content_type", contentType, "err", perr)
 	}
-	_, promText := p.(*textparse.PromParser)
 	known := &sl.cache.known
-	known.parserChosen(contentType, sl.settings.fallbackMediaType, perr, promText, sl.cache.iter)
+	known.parserChosen(contentType, sl.settings.fallbackMediaType, perr, formatOf(p), sl.cache.iter)
 	whole := false
 	defer func() { known.parseDone(whole) }()
 
@@ -168,6 +167,18 @@ func (sl *scrapeLoop) appendParsed(app storage.Appender, b []byte, contentType s
 		}
 	}
 	return st.finish(app)
+}
+
+// formatOf names the format of a parser textparse.New chose, for the known
+// path; OpenMetrics 2.0 and protobuf are parsed in full every time.
+func formatOf(p textparse.Parser) knownFormat {
+	switch p.(type) {
+	case *textparse.PromParser:
+		return formatText
+	case *textparse.OpenMetricsParser:
+		return formatOpenMetrics
+	}
+	return formatNone
 }
 
 // appendState is what one scrape's append accumulates, whichever path reads

@@ -11,27 +11,41 @@ import (
 // after it kept failing, for a target whose series churn on every scrape.
 const maxKnownBackoff = 32
 
+// knownFormat is the exposition format whose parser the known path stands
+// in for.
+type knownFormat uint8
+
+const (
+	formatNone        knownFormat = iota // a parser the known path cannot replace.
+	formatText                           // the Prometheus text format 0.0.4.
+	formatOpenMetrics                    // OpenMetrics 1.0.
+)
+
 // knownPath is what a series cache needs to read a repeat scrape of the
-// Prometheus text format without the text parser: which parser the last
-// full parse chose, and the comment lines it read with what they meant.
+// Prometheus text format or OpenMetrics 1.0 without their parser: which
+// parser the last full parse chose, and the comment lines it read with what
+// they meant.
 //
-// It rests on one property of that format's lexer: every entry is lexed
+// It rests on one property of both formats' lexers: every entry is lexed
 // from the start of a line to its newline with nothing carried over from
 // the lines before. So a comment line byte-identical to one the parser read
 // means the same again, and a line made of a series text the parser produced
 // before, a space, a value and optionally a space and a timestamp is lexed as
-// exactly that.
+// exactly that. (The OpenMetrics parser does carry the last TYPE over, but
+// only into the labels of series new to the cache, which the known path
+// never meets, and into _created handling, which Argus does not ask for.)
 type knownPath struct {
-	// promText says the last full parse used the Prometheus text parser for
-	// contentType under the fallback protocol fallback; parserNote is the
-	// warning textparse.New gave then, logged again by the known path.
-	promText    bool
+	// format is the parser the last full parse used for contentType under
+	// the fallback protocol fallback; parserNote is the warning
+	// textparse.New gave then, logged again by the known path.
+	format      knownFormat
 	contentType string
 	fallback    string
 	parserNote  error
-	// since is the cache iteration at which the current run of text-parser
-	// scrapes began: only cache entries seen since are series texts that
-	// parser produced (an OpenMetrics parse may have cached others).
+	// since is the cache iteration at which the current run of scrapes in
+	// format began: only cache entries seen since are series texts that
+	// format's parser produced (another parser may have cached others, with
+	// other labels for the same text).
 	since uint64
 
 	// meta maps a comment line, without its newline, to what the parser
@@ -53,7 +67,7 @@ type knownPath struct {
 	misses, wait int
 }
 
-// metaLine is one comment line as the text parser read it.
+// metaLine is one comment line as the parser read it.
 type metaLine struct {
 	kind textparse.Entry // EntryHelp, EntryType, EntryUnit or EntryComment.
 	name []byte
@@ -76,15 +90,18 @@ func (m *metaLine) apply(c *metadataCollector) {
 
 // parserChosen records the parser a full parse of the scrape at cache
 // iteration iter is about to use.
-func (k *knownPath) parserChosen(contentType, fallback string, note error, promText bool, iter uint64) {
-	if !promText {
-		k.promText, k.parsing = false, false
+func (k *knownPath) parserChosen(contentType, fallback string, note error, format knownFormat, iter uint64) {
+	if format == formatNone {
+		k.format, k.parsing = formatNone, false
 		return
 	}
-	if !k.promText {
+	if format != k.format {
+		// The same line can mean another thing, or nothing, to the other
+		// format's parser: a plain comment is an error in OpenMetrics.
 		k.since = iter
+		clear(k.meta)
 	}
-	k.promText, k.contentType, k.fallback, k.parserNote = true, contentType, fallback, note
+	k.format, k.contentType, k.fallback, k.parserNote = format, contentType, fallback, note
 	if k.meta == nil {
 		k.meta = map[string]*metaLine{}
 	}

@@ -26,16 +26,19 @@ func newLinePool() *sync.Pool {
 	return &sync.Pool{New: func() any { return new([]knownLine) }}
 }
 
-// appendKnown appends b without the text parser if every line of it is
-// known: a comment line the last full parse read, a blank line, or a sample
-// of a series in the cache with a plain value and timestamp. ok is false,
-// with nothing done, if the path does not apply; then appendParsed must
-// read the body. Accepting the body is decided before anything is appended
+// appendKnown appends b without a parser if every line of it is known: a
+// comment line the last full parse read, a blank line (text format), the
+// final # EOF (OpenMetrics), or a sample of a series in the cache with a
+// plain value and timestamp. ok is false, with nothing done, if the path
+// does not apply; then appendParsed must read the body. Accepting the body is decided before anything is appended
 // or any state changes, so that falling back changes no outcome.
 func (sl *scrapeLoop) appendKnown(app storage.Appender, b []byte, contentType string, ts time.Time) (res appendResult, ok bool, err error) {
 	k := &sl.cache.known
-	if !k.promText || contentType != k.contentType || sl.settings.fallbackMediaType != k.fallback ||
-		len(b) == 0 || b[len(b)-1] != '\n' {
+	if k.format == formatNone || contentType != k.contentType || sl.settings.fallbackMediaType != k.fallback {
+		return res, false, nil
+	}
+	body, ok := k.linesOf(b)
+	if !ok {
 		return res, false, nil
 	}
 	if k.wait > 0 {
@@ -48,7 +51,7 @@ func (sl *scrapeLoop) appendKnown(app storage.Appender, b []byte, contentType st
 		*lp = (*lp)[:0]
 		sl.lines.Put(lp)
 	}()
-	*lp, ok = sl.scanKnown(b, (*lp)[:0])
+	*lp, ok = sl.scanKnown(body, (*lp)[:0])
 	k.tried(ok)
 	if !ok {
 		return res, false, nil
@@ -56,7 +59,7 @@ func (sl *scrapeLoop) appendKnown(app storage.Appender, b []byte, contentType st
 	if k.parserNote != nil {
 		sl.logger.Debug("Using fallback scrape protocol", "content_type", contentType, "err", k.parserNote)
 	}
-	res, err = sl.appendLines(app, b, *lp, ts)
+	res, err = sl.appendLines(app, body, *lp, ts)
 	return res, true, err
 }
 

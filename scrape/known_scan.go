@@ -2,6 +2,24 @@ package scrape
 
 import "bytes"
 
+// eofLine ends every OpenMetrics exposition.
+const eofLine = "# EOF"
+
+// linesOf returns the part of b that scanKnown reads: all of a text-format
+// body, which must end in a newline, or an OpenMetrics body up to its # EOF
+// line, which must be the last line, followed by nothing or a newline. Any
+// other body is left to the parser, for its error.
+func (k *knownPath) linesOf(b []byte) ([]byte, bool) {
+	if k.format != formatOpenMetrics {
+		return b, len(b) > 0 && b[len(b)-1] == '\n'
+	}
+	rest, ok := bytes.CutSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte(eofLine))
+	if !ok || len(rest) > 0 && rest[len(rest)-1] != '\n' {
+		return nil, false
+	}
+	return rest, true
+}
+
 // scanKnown splits b, which ends in a newline, into known lines. It reads
 // the cache without changing it.
 func (sl *scrapeLoop) scanKnown(b []byte, lines []knownLine) ([]knownLine, bool) {
@@ -15,7 +33,10 @@ func (sl *scrapeLoop) scanKnown(b []byte, lines []knownLine) ([]knownLine, bool)
 		pos += end + 1
 		switch {
 		case len(line) == 0:
-			continue // the parser skips blank lines.
+			if k.format == formatOpenMetrics {
+				return lines, false // an error there.
+			}
+			continue // the text parser skips blank lines.
 		case line[0] == '#':
 			m, ok := k.meta[string(line)]
 			if !ok || m.kind < 0 {
@@ -44,11 +65,13 @@ func (sl *scrapeLoop) scanKnown(b []byte, lines []knownLine) ([]knownLine, bool)
 }
 
 // knownSample reads a sample line `<series> <value>[ <timestamp>]` whose
-// series text is cached. Anything else, including other whitespace, is not
-// known. line starts at offset start of the body; hint is the entry the line
-// probably has, as the same line of the last scrape had.
+// series text is cached. Anything else, including other whitespace and an
+// OpenMetrics exemplar, is not known. line starts at offset start of the
+// body; hint is the entry the line probably has, as the same line of the
+// last scrape had.
 func (sl *scrapeLoop) knownSample(line []byte, start int, hint *cacheEntry) (knownLine, bool) {
 	var l knownLine
+	om := sl.cache.known.format == formatOpenMetrics
 	if sl.isHinted(line, hint) {
 		l.e = hint
 		rest := line[len(hint.key)+1:]
@@ -59,7 +82,7 @@ func (sl *scrapeLoop) knownSample(line []byte, start int, hint *cacheEntry) (kno
 			l.v, ok = knownValue(rest)
 			return l, ok
 		}
-		return l, knownValueTS(&l, rest[:sp], rest[sp+1:])
+		return l, knownValueTS(&l, rest[:sp], rest[sp+1:], om)
 	}
 
 	sp := bytes.LastIndexByte(line, ' ')
@@ -76,7 +99,7 @@ func (sl *scrapeLoop) knownSample(line []byte, start int, hint *cacheEntry) (kno
 		l.v, ok = knownValue(last)
 		return l, ok
 	}
-	if !allDigits(last) {
+	if !om && !allDigits(last) {
 		return l, false
 	}
 	sp0 := bytes.LastIndexByte(line[:sp], ' ')
@@ -84,11 +107,11 @@ func (sl *scrapeLoop) knownSample(line []byte, start int, hint *cacheEntry) (kno
 		return l, false
 	}
 	l.start, l.end = start, start+sp0
-	return l, knownValueTS(&l, line[sp0+1:sp], last)
+	return l, knownValueTS(&l, line[sp0+1:sp], last, om)
 }
 
 // isHinted reports whether line is hint's series text followed by a space,
-// hint being still cached and vouched for by the text parser.
+// hint being still cached and vouched for by the current format's parser.
 func (sl *scrapeLoop) isHinted(line []byte, hint *cacheEntry) bool {
 	c := sl.cache
 	// An entry seen in this or the last iteration has not been evicted:
@@ -109,7 +132,7 @@ func (sl *scrapeLoop) isHinted(line []byte, hint *cacheEntry) bool {
 	return true
 }
 
-// lookupKnown finds a series text the text parser produced since the known
+// lookupKnown finds a series text the format's parser produced since the known
 // path's current run began, checking the dropped series first as
 // appendParsed does.
 func (sl *scrapeLoop) lookupKnown(series []byte, l *knownLine) bool {

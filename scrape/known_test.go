@@ -100,9 +100,9 @@ func driveScrape(sl *scrapeLoop, st *recordStorage, body []byte, contentType str
 		_ = app2.Commit()
 	} else {
 		_ = app.Commit()
-		if md, changed := sl.meta.commit(); changed {
-			out.meta = fmt.Sprint(md)
-		}
+	}
+	if md, changed := sl.meta.commit(err == nil); changed {
+		out.meta = fmt.Sprint(md)
 	}
 	return out, tookKnown
 }
@@ -121,13 +121,21 @@ func slicesSort(s []string) {
 // path took.
 func compareKnownPath(t testing.TB, cfg *config.ScrapeConfig, contentType string, bodies []string) []bool {
 	t.Helper()
+	return compareKnownPathTypes(t, cfg, []string{contentType}, bodies)
+}
+
+// compareKnownPathTypes is compareKnownPath with scrape i served as
+// contentTypes[i%len(contentTypes)].
+func compareKnownPathTypes(t testing.TB, cfg *config.ScrapeConfig, contentTypes, bodies []string) []bool {
+	t.Helper()
 	fast, full := testLoop(t, cfg, nopAppendable{}), testLoop(t, cfg, nopAppendable{})
 	fastSt, fullSt := newRecordStorage(), newRecordStorage()
 	took := make([]bool, len(bodies))
 	for i, body := range bodies {
 		ts := t0.Add(time.Duration(i) * 15 * time.Second)
-		got, known := driveScrape(fast, fastSt, []byte(body), contentType, ts, true)
-		want, _ := driveScrape(full, fullSt, []byte(body), contentType, ts, false)
+		ct := contentTypes[i%len(contentTypes)]
+		got, known := driveScrape(fast, fastSt, []byte(body), ct, ts, true)
+		want, _ := driveScrape(full, fullSt, []byte(body), ct, ts, false)
 		took[i] = known
 		if diff := diffOutcomes(got, want); diff != "" {
 			t.Fatalf("scrape %d (known path %v) of %q:\n%s", i+1, known, body, diff)
@@ -325,7 +333,8 @@ func TestKnownPathMatchesParser(t *testing.T) {
 				"# TYPE a counter\na_total 2 # {trace_id=\"y\"} 1 1714564815.000\n# EOF\n",
 				"# TYPE a counter\na_total 3\n# EOF\n",
 			},
-			known: []bool{false, false, false},
+			// Scrape 2's exemplar sends it to the parser; scrape 3 is known.
+			known: []bool{false, false, true},
 		},
 		{
 			name:        "content type switches",

@@ -8,24 +8,59 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 )
 
-// knownValueTS reads a value and a timestamp into l.
-func knownValueTS(l *knownLine, val, ts []byte) bool {
+// knownValueTS reads a value and a timestamp into l; om says the timestamp
+// is OpenMetrics' rather than the text format's.
+func knownValueTS(l *knownLine, val, ts []byte, om bool) bool {
 	var ok bool
-	if l.v, ok = knownValue(val); !ok || !allDigits(ts) {
+	if l.v, ok = knownValue(val); !ok {
 		return false
 	}
-	// The lexer takes a run of digits; ParseInt refuses what overflows.
-	t, err := strconv.ParseInt(yoloString(ts), 10, 64)
-	if err != nil {
-		return false
+	if om {
+		l.ts, ok = omTimestamp(ts)
+	} else {
+		l.ts, ok = textTimestamp(ts)
 	}
-	l.ts, l.hasTS = t, true
-	return true
+	l.hasTS = ok
+	return ok
 }
 
-// knownValue parses a value token as the text parser does: the lexer's
-// token ends at a space, tab, newline or brace, and the parser refuses
-// 'p', 'P' and '_', which strconv would take, then canonicalises NaN.
+// textTimestamp reads a text-format timestamp, integer milliseconds.
+func textTimestamp(tok []byte) (int64, bool) {
+	if !allDigits(tok) {
+		return 0, false
+	}
+	// The lexer takes a run of digits; ParseInt refuses what overflows.
+	t, err := strconv.ParseInt(yoloString(tok), 10, 64)
+	return t, err == nil
+}
+
+// omTimestamp reads an OpenMetrics timestamp, seconds as a float, as its
+// parser does: the token runs to the next space or newline, refuses what
+// its float parsing refuses, must be finite, and is truncated to
+// milliseconds by int64(ts*1000). A token holding a space is more than one
+// token: an exemplar or an error, left to the parser.
+func omTimestamp(tok []byte) (int64, bool) {
+	if len(tok) == 0 {
+		return 0, false
+	}
+	for _, c := range tok {
+		switch c {
+		case ' ', 'p', 'P', '_':
+			return 0, false
+		}
+	}
+	ts, err := strconv.ParseFloat(yoloString(tok), 64)
+	if err != nil || math.IsNaN(ts) || math.IsInf(ts, 0) {
+		return 0, false
+	}
+	return int64(ts * 1000), true
+}
+
+// knownValue parses a value token as the text and OpenMetrics parsers do:
+// the text lexer's token ends at a space, tab, newline or brace, the
+// OpenMetrics one's at a space or newline only, but a tab or brace fails
+// float parsing anyway. Both parsers refuse 'p', 'P' and '_', which strconv
+// would take, then canonicalise NaN.
 func knownValue(tok []byte) (float64, bool) {
 	if len(tok) == 0 {
 		return 0, false

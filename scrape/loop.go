@@ -217,11 +217,10 @@ func (sl *scrapeLoop) scrapeAndReport(ts time.Time) {
 		sl.logger.Error("Scrape commit failed", "err", err)
 		scrapeErr = errors.Join(scrapeErr, err)
 	}
-	// Metadata follows the samples: only a scrape that committed updates it.
-	if scrapeErr == nil {
-		if md, changed := sl.meta.commit(); changed {
-			sl.target.setMetadata(md)
-		}
+	// As in Prometheus, what a failed scrape's lines said about metadata
+	// shows at once; see metadataCollector.commit.
+	if md, changed := sl.meta.commit(scrapeErr == nil); changed {
+		sl.target.setMetadata(md)
 	}
 	sl.target.report(ts, dur, scrapeErr)
 }

@@ -15,10 +15,13 @@ type Metadata struct {
 
 // metadataCollector gathers TYPE, HELP and UNIT lines during one scrape.
 // Entries persist across scrapes so that an unchanged exposition costs map
-// lookups only; a family not seen in a scrape is dropped when it commits.
+// lookups only; a family not seen in a successful scrape is dropped when it
+// commits.
 type metadataCollector struct {
 	entries map[string]*metadataEntry
 	iter    uint64 // scrape counter, to find families that went away
+	// changed says entries differ from the last snapshot commit returned;
+	// it outlives a scrape whose changes were not published.
 	changed bool
 }
 
@@ -32,7 +35,6 @@ func (c *metadataCollector) begin() {
 		c.entries = map[string]*metadataEntry{}
 	}
 	c.iter++
-	c.changed = false
 }
 
 // entry returns the family's entry, creating it; looking up with
@@ -69,18 +71,24 @@ func (c *metadataCollector) setUnit(name, unit []byte) {
 	}
 }
 
-// commit drops the families the scrape did not mention and returns a
-// snapshot for the target if anything changed since the last commit.
-func (c *metadataCollector) commit() (map[string]Metadata, bool) {
-	for name, e := range c.entries {
-		if e.seen != c.iter {
-			delete(c.entries, name)
-			c.changed = true
+// commit returns a snapshot for the target if anything changed since the
+// last snapshot. As in Prometheus, whose scrape cache the metadata API reads
+// while it is being filled, what a failed scrape's lines said is kept; only
+// a successful scrape, whose exposition is known whole, drops the families
+// it did not mention.
+func (c *metadataCollector) commit(success bool) (map[string]Metadata, bool) {
+	if success {
+		for name, e := range c.entries {
+			if e.seen != c.iter {
+				delete(c.entries, name)
+				c.changed = true
+			}
 		}
 	}
 	if !c.changed {
 		return nil, false
 	}
+	c.changed = false
 	snap := make(map[string]Metadata, len(c.entries))
 	for name, e := range c.entries {
 		snap[name] = e.md
@@ -88,8 +96,9 @@ func (c *metadataCollector) commit() (map[string]Metadata, bool) {
 	return snap, true
 }
 
-// Metadata returns the metric metadata of the target's last successful
-// scrape, by metric family name. The map is the caller's.
+// Metadata returns the metric metadata the target's scrapes gave, by metric
+// family name: families of the last successful scrape, as the latest scrape
+// that mentioned them described them. The map is the caller's.
 func (t *Target) Metadata() map[string]Metadata {
 	t.mu.RLock()
 	defer t.mu.RUnlock()

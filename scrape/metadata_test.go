@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -35,19 +36,56 @@ func TestMetadataCollectorDropsVanishedFamilies(t *testing.T) {
 	c.begin()
 	c.setType([]byte("a"), model.MetricTypeCounter)
 	c.setType([]byte("b"), model.MetricTypeGauge)
-	if snap, changed := c.commit(); !changed || len(snap) != 2 {
+	if snap, changed := c.commit(true); !changed || len(snap) != 2 {
 		t.Fatalf("first commit: %v %v", snap, changed)
 	}
 	c.begin()
 	c.setType([]byte("a"), model.MetricTypeCounter)
 	c.setType([]byte("b"), model.MetricTypeGauge)
-	if _, changed := c.commit(); changed {
+	if _, changed := c.commit(true); changed {
 		t.Error("an unchanged scrape reported a change")
 	}
 	c.begin()
 	c.setType([]byte("a"), model.MetricTypeCounter)
-	snap, changed := c.commit()
+	snap, changed := c.commit(true)
 	if !changed || len(snap) != 1 || snap["a"].Type != model.MetricTypeCounter {
 		t.Errorf("after b vanished: %v %v", snap, changed)
+	}
+}
+
+// TestMetadataAfterFailedScrape checks metadata against Prometheus's: the
+// HELP, TYPE and UNIT lines of a scrape that then fails (here on
+// sample_limit) are shown at once and kept, and only a successful scrape
+// drops the families it did not mention.
+func TestMetadataAfterFailedScrape(t *testing.T) {
+	const (
+		old   = "# HELP a Old.\n# TYPE a counter\na 1\n# TYPE b gauge\nb 1\n"
+		newer = "# HELP a New.\n# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n"
+		onlyA = "# HELP a New.\n# TYPE a gauge\na 1\n"
+	)
+	steps := []struct {
+		body string
+		up   bool
+		want map[string]Metadata
+	}{
+		{old, true, map[string]Metadata{"a": {Type: model.MetricTypeCounter, Help: "Old."}, "b": {Type: model.MetricTypeGauge}}},
+		{newer + "c 1\n", false, map[string]Metadata{"a": {Type: model.MetricTypeGauge, Help: "New."}, "b": {Type: model.MetricTypeGauge}}},
+		{newer, true, map[string]Metadata{"a": {Type: model.MetricTypeGauge, Help: "New."}, "b": {Type: model.MetricTypeGauge}}},
+		{onlyA + "c 1\nd 1\n", false, map[string]Metadata{"a": {Type: model.MetricTypeGauge, Help: "New."}, "b": {Type: model.MetricTypeGauge}}},
+		{onlyA, true, map[string]Metadata{"a": {Type: model.MetricTypeGauge, Help: "New."}}},
+	}
+	srv := newTestServer(t, old)
+	cfg := jobConfig("j", srv.addr())
+	cfg.SampleLimit = 2
+	sl := testLoop(t, cfg, newFakeStorage())
+	for i, s := range steps {
+		srv.set(func(tg *testServer) { tg.body = s.body })
+		sl.scrapeAndReport(t0.Add(time.Duration(i) * time.Minute))
+		if up := sl.target.Health() == HealthGood; up != s.up {
+			t.Fatalf("scrape %d: up %v, want %v", i+1, up, s.up)
+		}
+		if got := sl.target.Metadata(); !maps.Equal(got, s.want) {
+			t.Errorf("scrape %d: metadata %v, want %v", i+1, got, s.want)
+		}
 	}
 }

@@ -40,7 +40,7 @@ type Target struct {
 	lastError          error
 	lastScrape         time.Time
 	lastScrapeDuration time.Duration
-	metadata           map[string]Metadata // of the last successful scrape
+	metadata           map[string]Metadata // see Metadata.
 }
 
 // newTarget builds an active target from its relabeled labels. params are the
