@@ -122,18 +122,14 @@ func (db *DB) Snapshot(dir string, withHead bool) error {
 // out-of-order ones included.
 func (db *DB) headTimeRange() (mint, maxt int64, ok bool) {
 	mint, maxt = math.MaxInt64, math.MinInt64
-	for i := range db.series.stripes {
-		st := &db.series.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
-			s.mu.Lock()
-			smin, smax, sok := s.timeRange()
-			s.mu.Unlock()
-			if sok {
-				mint, maxt, ok = min(mint, smin), max(maxt, smax), true
-			}
+	db.series.each(func(s *memSeries) bool {
+		s.mu.Lock()
+		smin, smax, sok := s.timeRange()
+		s.mu.Unlock()
+		if sok {
+			mint, maxt, ok = min(mint, smin), max(maxt, smax), true
 		}
-		st.mu.RUnlock()
-	}
+		return true
+	})
 	return mint, maxt, ok
 }

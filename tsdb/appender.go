@@ -24,6 +24,15 @@ const (
 	verdictReject
 )
 
+// seriesState is a series' newest in-order sample as it will be once the
+// samples judged so far in a commit apply.
+type seriesState struct {
+	t      int64
+	v      float64
+	has    bool
+	queued bool // in this commit's Series record
+}
+
 type pendingSample struct {
 	s       *memSeries
 	t       int64
@@ -40,6 +49,8 @@ type appender struct {
 	samples []pendingSample
 
 	// Commit scratch, kept across uses to avoid allocating per commit.
+	// states[s.pending-1] is where series s stands while judge runs.
+	states     []seriesState
 	newSeries  []*memSeries
 	walSeries  []record.RefSeries
 	walSamples []record.RefSample
@@ -75,7 +86,7 @@ func (a *appender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v flo
 	s.mu.Lock()
 	has, lastT, lastV := s.hasInOrder(), s.lastT, s.lastV
 	var oooDup, oooSame bool
-	if (belowMin || has && t < lastT) && len(s.ooo) > 0 {
+	if (belowMin || has && t < lastT) && s.ooo != nil {
 		if _, dup := s.findOOO(t); dup {
 			oooDup = true
 			oooSame = s.oooValueIs(t, v)
@@ -174,13 +185,17 @@ func (a *appender) Commit() error {
 // takes: a series it removed since Append is looked up again by labels.
 func (a *appender) judge() int64 {
 	db := a.db
-	db.epoch++
-	epoch := db.epoch
 	win := db.oooWin.Load()
 	maxT := db.maxT.Load()
 	minValid := db.appendMinValid()
 	a.newSeries, a.walSeries = a.newSeries[:0], a.walSeries[:0]
 	a.walSamples, a.wblSamples = a.walSamples[:0], a.wblSamples[:0]
+	a.states = a.states[:0]
+	defer func() {
+		for i := range a.samples {
+			a.samples[i].s.pending = 0
+		}
+	}()
 
 	for i := range a.samples {
 		p := &a.samples[i]
@@ -196,20 +211,21 @@ func (a *appender) judge() int64 {
 				continue
 			}
 		}
-		if s.epoch != epoch {
+		if s.pending == 0 {
 			// First sample of this series in the commit: start from the
 			// applied state (written only under commitMu, which we hold).
-			s.epoch = epoch
-			s.nextT, s.nextV, s.nextHas = s.lastT, s.lastV, s.hasInOrder()
+			a.states = append(a.states, seriesState{t: s.lastT, v: s.lastV, has: s.hasInOrder()})
+			s.pending = uint32(len(a.states))
 		}
+		st := &a.states[s.pending-1]
 		switch {
 		case below:
-		case !s.nextHas || p.t > s.nextT:
+		case !st.has || p.t > st.t:
 			p.verdict = verdictInOrder
-			s.nextT, s.nextV, s.nextHas = p.t, p.v, true
+			st.t, st.v, st.has = p.t, p.v, true
 			maxT = max(maxT, p.t)
-		case p.t == s.nextT:
-			if math.Float64bits(p.v) == math.Float64bits(s.nextV) {
+		case p.t == st.t:
+			if math.Float64bits(p.v) == math.Float64bits(st.v) {
 				p.verdict = verdictSkip
 			} else {
 				p.verdict = verdictReject
@@ -229,7 +245,8 @@ func (a *appender) judge() int64 {
 		if p.verdict != verdictInOrder && p.verdict != verdictOutOfOrder {
 			continue
 		}
-		if !s.logged && (len(a.newSeries) == 0 || !a.seriesQueued(s)) {
+		if !s.logged && !st.queued {
+			st.queued = true
 			a.newSeries = append(a.newSeries, s)
 			a.walSeries = append(a.walSeries, record.RefSeries{Ref: s.ref, Labels: s.lset})
 		}
@@ -240,17 +257,6 @@ func (a *appender) judge() int64 {
 		}
 	}
 	return maxT
-}
-
-// seriesQueued reports whether s is already in this commit's Series record.
-// New series are usually appended consecutively, so look from the end.
-func (a *appender) seriesQueued(s *memSeries) bool {
-	for i := len(a.newSeries) - 1; i >= 0; i-- {
-		if a.newSeries[i] == s {
-			return true
-		}
-	}
-	return false
 }
 
 // apply adds the judged samples to their series. Callers hold commitMu.

@@ -2,12 +2,13 @@ package tsdb
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	upstreamstorage "github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
 
 	"github.com/argusmon/argus/storage"
 )
@@ -48,75 +49,32 @@ func benchFill(b *testing.B, newApp func() storage.Appender, ls []labels.Labels)
 	}
 }
 
-// upstreamAppender adapts Prometheus's appender to storage.Appender.
-type upstreamAppender struct {
-	app interface {
-		Commit() error
-		Rollback() error
-	}
-	append func(ref uint64, l labels.Labels, t int64, v float64) (uint64, error)
-}
+// upstreamAppender adapts Prometheus's appender to storage.Appender,
+// passing the caller's cached reference through as a scraper does.
+type upstreamAppender struct{ app upstreamstorage.Appender }
 
 func (u upstreamAppender) Append(ref storage.SeriesRef, l labels.Labels, t int64, v float64) (storage.SeriesRef, error) {
-	r, err := u.append(uint64(ref), l, t, v)
+	r, err := u.app.Append(upstreamstorage.SeriesRef(ref), l, t, v)
 	return storage.SeriesRef(r), err
 }
 func (u upstreamAppender) Commit() error   { return u.app.Commit() }
 func (u upstreamAppender) Rollback() error { return u.app.Rollback() }
 
 func newUpstreamAppender(udb *tsdb.DB) storage.Appender {
-	app := udb.Appender(context.Background())
-	return upstreamAppender{app: app, append: func(ref uint64, l labels.Labels, t int64, v float64) (uint64, error) {
-		r, err := app.Append(0, l, t, v)
-		_ = ref // upstream's own reference type: let it look up by labels' hash
-		return uint64(r), err
-	}}
+	return upstreamAppender{app: udb.Appender(context.Background())}
 }
 
+// openUpstream opens Prometheus's tsdb with its defaults but for the WAL,
+// snappy-compressed as Prometheus's server and Argus default to.
 func openUpstream(b *testing.B, dir string) *tsdb.DB {
 	b.Helper()
-	udb, err := tsdb.Open(dir, nil, nil, tsdb.DefaultOptions(), nil)
+	opts := tsdb.DefaultOptions()
+	opts.WALCompression = compression.Snappy
+	udb, err := tsdb.Open(dir, nil, nil, opts, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return udb
-}
-
-// heapInUse returns the live heap after collecting garbage.
-func heapInUse() uint64 {
-	var ms runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
-// BenchmarkHeadMemory reports the heap bytes per active series once its
-// full chunks are on disk, for Argus and for Prometheus's head fed the same
-// samples, and their ratio. The label sets the caller built are not
-// counted for either.
-func BenchmarkHeadMemory(b *testing.B) {
-	ls := benchLabels(benchHeadSeries)
-	var argus, upstream float64
-	for i := 0; i < b.N; i++ {
-		base := heapInUse()
-		db := openDB(b, b.TempDir(), nil)
-		benchFill(b, func() storage.Appender { return db.Appender(context.Background()) }, ls)
-		argus = float64(heapInUse()-base) / benchHeadSeries
-		runtime.KeepAlive(db)
-		db.Close()
-
-		base = heapInUse()
-		udb := openUpstream(b, b.TempDir())
-		benchFill(b, func() storage.Appender { return newUpstreamAppender(udb) }, ls)
-		udb.ForceHeadMMap()
-		upstream = float64(heapInUse()-base) / benchHeadSeries
-		runtime.KeepAlive(udb)
-		udb.Close()
-	}
-	b.ReportMetric(argus, "bytes/series")
-	b.ReportMetric(upstream, "upstream-bytes/series")
-	b.ReportMetric(argus/upstream, "argus/upstream")
 }
 
 // BenchmarkWALReplay reports how long Open takes to rebuild a head of 100k

@@ -141,19 +141,15 @@ func floorMod(a, m int64) int64 {
 // headMinTime scans the head for its oldest sample.
 func (db *DB) headMinTime() (int64, bool) {
 	mint, found := int64(math.MaxInt64), false
-	for i := range db.series.stripes {
-		st := &db.series.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
-			s.mu.Lock()
-			smin, _, ok := s.timeRange()
-			s.mu.Unlock()
-			if ok {
-				mint, found = min(mint, smin), true
-			}
+	db.series.each(func(s *memSeries) bool {
+		s.mu.Lock()
+		smin, _, ok := s.timeRange()
+		s.mu.Unlock()
+		if ok {
+			mint, found = min(mint, smin), true
 		}
-		st.mu.RUnlock()
-	}
+		return true
+	})
 	return mint, found
 }
 

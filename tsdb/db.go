@@ -111,7 +111,6 @@ type DB struct {
 	// commitMu serialises commits so that the order of records in the WAL
 	// is the order samples are applied in memory, which replay reproduces.
 	commitMu sync.Mutex
-	epoch    uint64
 	wal      *wlog.Writer
 	wbl      *wlog.Writer
 	closed   atomic.Bool

@@ -69,15 +69,15 @@ func (it *seriesIterator) reset(s *memSeries, mapper *headchunks.Mapper, mint, m
 			it.chunks = append(it.chunks, cr)
 		}
 	}
-	if h := &s.head; h.c != nil && h.c.NumSamples() > 0 && h.maxT >= mint && h.minT <= maxt {
-		it.headBuf = append(it.headBuf[:0], h.c.Bytes()...)
-		it.chunks = append(it.chunks, chunkRef{b: it.headBuf, enc: h.c.Encoding(), minT: h.minT, maxT: h.maxT})
+	if s.hasHead && s.head.NumSamples() > 0 && s.lastT >= mint && s.headMinT <= maxt {
+		it.headBuf = append(it.headBuf[:0], s.head.Bytes()...)
+		it.chunks = append(it.chunks, chunkRef{b: it.headBuf, enc: s.head.Encoding(), minT: s.headMinT, maxT: s.lastT})
 	}
-	if len(s.ooo) > 0 {
-		lo := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t >= mint })
-		hi := sort.Search(len(s.ooo), func(i int) bool { return s.ooo[i].t > maxt })
+	if ooo := s.oooList(); len(ooo) > 0 {
+		lo := sort.Search(len(ooo), func(i int) bool { return ooo[i].t >= mint })
+		hi := sort.Search(len(ooo), func(i int) bool { return ooo[i].t > maxt })
 		if lo < hi {
-			it.ooo = append(it.ooo, s.ooo[lo:hi]...)
+			it.ooo = append(it.ooo, ooo[lo:hi]...)
 		}
 	}
 	s.mu.Unlock()

@@ -78,18 +78,14 @@ func (db *DB) headReadFloor(floor int64) int64 {
 // (math.MaxInt64 if none).
 func (db *DB) scanOOOMinT() int64 {
 	oldest := int64(math.MaxInt64)
-	for i := range db.series.stripes {
-		st := &db.series.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
-			s.mu.Lock()
-			if len(s.ooo) > 0 {
-				oldest = min(oldest, s.ooo[0].t)
-			}
-			s.mu.Unlock()
+	db.series.each(func(s *memSeries) bool {
+		s.mu.Lock()
+		if ooo := s.oooList(); len(ooo) > 0 {
+			oldest = min(oldest, ooo[0].t)
 		}
-		st.mu.RUnlock()
-	}
+		s.mu.Unlock()
+		return true
+	})
 	return oldest
 }
 

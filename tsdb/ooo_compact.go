@@ -94,22 +94,23 @@ func (db *DB) snapshotOOO(ctx context.Context, floor int64) ([]oooSeries, error)
 		return nil, nil
 	}
 	var snap []oooSeries
-	for i := range db.series.stripes {
-		if i%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	var err error
+	n := 0
+	db.series.each(func(s *memSeries) bool {
+		if n++; n%ctxCheckEvery == 0 {
+			if err = ctx.Err(); err != nil {
+				return false
 			}
 		}
-		st := &db.series.stripes[i]
-		st.mu.RLock()
-		for _, s := range st.byRef {
-			s.mu.Lock()
-			if j, _ := s.findOOO(floor); j > 0 {
-				snap = append(snap, oooSeries{s: s, samples: slices.Clone(s.ooo[:j])})
-			}
-			s.mu.Unlock()
+		s.mu.Lock()
+		if j, _ := s.findOOO(floor); j > 0 {
+			snap = append(snap, oooSeries{s: s, samples: slices.Clone(s.oooList()[:j])})
 		}
-		st.mu.RUnlock()
+		s.mu.Unlock()
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range snap {
 		snap[i].dels = db.headTombs.Get(snap[i].s.ref)
@@ -157,9 +158,10 @@ func dropCompactedOOO(snap []oooSeries) {
 	for _, o := range snap {
 		s := o.s
 		s.mu.Lock()
-		kept := make([]sample, 0, max(len(s.ooo)-len(o.samples), 0))
+		ooo := s.oooList()
+		kept := make([]sample, 0, max(len(ooo)-len(o.samples), 0))
 		j := 0
-		for _, smp := range s.ooo {
+		for _, smp := range ooo {
 			for j < len(o.samples) && o.samples[j].t < smp.t {
 				j++
 			}
@@ -169,9 +171,10 @@ func dropCompactedOOO(snap []oooSeries) {
 			kept = append(kept, smp)
 		}
 		if len(kept) == 0 {
-			kept = nil
+			s.ooo = nil
+		} else {
+			s.ooo.s = kept
 		}
-		s.ooo = kept
 		s.mu.Unlock()
 	}
 }

@@ -13,12 +13,12 @@ import (
 // the sorted references of the series carrying it, plus all references.
 type memPostings struct {
 	mu  sync.RWMutex
-	m   map[string]map[string][]storage.SeriesRef
+	m   map[string]*valuePostings
 	all []storage.SeriesRef
 }
 
 func newMemPostings() *memPostings {
-	return &memPostings{m: map[string]map[string][]storage.SeriesRef{}}
+	return &memPostings{m: map[string]*valuePostings{}}
 }
 
 // add indexes a new series.
@@ -28,10 +28,10 @@ func (p *memPostings) add(ref storage.SeriesRef, lset labels.Labels) {
 	lset.Range(func(l labels.Label) {
 		values := p.m[l.Name]
 		if values == nil {
-			values = map[string][]storage.SeriesRef{}
+			values = newValuePostings()
 			p.m[l.Name] = values
 		}
-		values[l.Value] = insertSorted(values[l.Value], ref)
+		values.add(l.Value, ref)
 	})
 	p.all = insertSorted(p.all, ref)
 }
@@ -95,48 +95,34 @@ func (p *memPostings) union(name string, match func(string) bool, exact *labels.
 	if values == nil {
 		return nil
 	}
-	var lists [][]storage.SeriesRef
 	var set []string
 	if exact != nil && exact.Type == labels.MatchRegexp {
 		set = exact.SetMatches()
 	}
+	var out []storage.SeriesRef
+	merged := 0 // lists appended to out: past one, out needs sorting
 	switch {
 	case exact != nil && exact.Type == labels.MatchEqual:
-		lists = append(lists, values[exact.Value])
+		out = values.appendRefs(out, exact.Value)
 	case len(set) > 0:
 		for _, v := range set {
-			if l, ok := values[v]; ok {
-				lists = append(lists, l)
+			n := len(out)
+			if out = values.appendRefs(out, v); len(out) > n {
+				merged++
 			}
 		}
 	default:
-		for v, l := range values {
+		for v, e := range values.entries {
 			if match(v) {
-				lists = append(lists, l)
+				out = values.appendEntry(out, e)
+				merged++
 			}
 		}
 	}
-	return mergeDisjoint(lists)
-}
-
-// mergeDisjoint merges sorted lists that share no element (one label has one
-// value per series) into a fresh sorted list.
-func mergeDisjoint(lists [][]storage.SeriesRef) []storage.SeriesRef {
-	switch len(lists) {
-	case 0:
-		return nil
-	case 1:
-		return slices.Clone(lists[0])
+	if merged > 1 {
+		// One label has one value per series: the lists are disjoint.
+		slices.Sort(out)
 	}
-	n := 0
-	for _, l := range lists {
-		n += len(l)
-	}
-	out := make([]storage.SeriesRef, 0, n)
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	slices.Sort(out)
 	return out
 }
 
@@ -196,16 +182,19 @@ func (p *memPostings) labelNames() []string {
 func (p *memPostings) labelValues(name string) []string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	values := make([]string, 0, len(p.m[name]))
-	for v := range p.m[name] {
-		values = append(values, v)
+	values := p.m[name]
+	if values == nil {
+		return []string{}
 	}
-	slices.Sort(values)
-	return values
+	out := make([]string, 0, len(values.entries))
+	for v := range values.entries {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
 }
 
-// deleteSeries removes the series from the index. Lists are filtered in
-// place: readers only ever hold copies.
+// deleteSeries removes the series from the index.
 func (p *memPostings) deleteSeries(dead []*memSeries) {
 	if len(dead) == 0 {
 		return
@@ -221,13 +210,11 @@ func (p *memPostings) deleteSeries(dead []*memSeries) {
 	defer p.mu.Unlock()
 	for l := range pairs {
 		values := p.m[l.Name]
-		list := slices.DeleteFunc(values[l.Value], isGone)
-		switch {
-		case len(list) > 0:
-			values[l.Value] = list
-		case len(values) > 1:
-			delete(values, l.Value)
-		default:
+		if values == nil {
+			continue
+		}
+		values.deleteFunc(l.Value, isGone)
+		if len(values.entries) == 0 {
 			delete(p.m, l.Name)
 		}
 	}

@@ -21,17 +21,14 @@ const samplesPerChunk = 120
 // maxBytesBeforeAppend is the chunk size past which a chunk is cut before
 // the next sample, as Prometheus does, so that no XOR chunk exceeds 1 KiB
 // even if the next sample takes the most bits one can (19 bytes).
-const maxBytesBeforeAppend = 1024 - 19
+const maxBytesBeforeAppend = 1024 - maxSampleBytes
+
+// maxSampleBytes is the most bytes one XOR-encoded sample can take.
+const maxSampleBytes = 19
 
 type sample struct {
 	t int64
 	v float64
-}
-
-// memChunk is the open chunk with its time range.
-type memChunk struct {
-	c          *chunkenc.XORChunk
-	minT, maxT int64
 }
 
 // headChunk is a full chunk: on disk in chunks_head (mem nil) or, if
@@ -61,86 +58,118 @@ func (o *chunkOpts) encoding() chunkenc.Encoding {
 	return cmp.Or(chunkenc.Encoding(o.enc.Load()), chunkenc.EncXOR)
 }
 
-// memSeries is one series of the head.
+// memSeries is one series of the head. There is one per active series, so
+// its size is most of the head's memory beside the samples: the open chunk
+// and its encoder are held inline rather than behind pointers, and what few
+// series need (out-of-order samples) hangs off a pointer.
 type memSeries struct {
 	ref  storage.SeriesRef
 	lset labels.Labels
 
-	mu     sync.Mutex  // guards everything below except the commit fields
-	chunks []headChunk // full chunks, oldest first
-	head   memChunk    // open chunk; head.c is nil until the next in-order sample
-	app    *chunkenc.XORAppender
-	nextAt int64 // timestamp at which the open chunk is cut at the latest
-	lastT  int64
-	lastV  float64
-	ooo    []sample // out-of-order samples, sorted by timestamp, no duplicates
+	mu       sync.Mutex  // guards everything below except the commit fields
+	chunks   []headChunk // full chunks, oldest first
+	head     chunkenc.XORChunk
+	app      chunkenc.XORAppender // encoder of head, valid if hasHead
+	headMinT int64                // oldest timestamp in head; its newest is lastT
+	nextAt   int64                // timestamp at which the open chunk is cut at the latest
+	lastT    int64
+	lastV    float64
+	ooo      *oooSamples // nil until the first out-of-order sample
 
-	// Commit bookkeeping, touched only with DB.commitMu held (or during
-	// replay, before the DB is shared).
-	logged  bool   // a Series record for it is in the WAL
-	deleted bool   // removed from the head by truncation
-	epoch   uint64 // commit that last initialised nextT/nextV
-	nextT   int64  // newest timestamp once the commit in progress applies
-	nextV   float64
+	// nextT and nextHas are WAL replay's: the newest timestamp already in a
+	// chunk on disk.
+	nextT int64
+
+	// The flags and pending share one word. hasHead (head holds the open
+	// chunk) is guarded by mu like the chunk, and written only with
+	// DB.commitMu also held, so that judging a commit may read it under
+	// commitMu alone. pending, logged and deleted are commit bookkeeping,
+	// touched only with commitMu held (or during replay, before the DB is
+	// shared).
+	pending uint32 // 1 + index of the series' state in the commit judging it, 0 if none
+	hasHead bool
 	nextHas bool
+	logged  bool // a Series record for it is in the WAL
+	deleted bool // removed from the head by truncation
 }
+
+// oooSamples are a series' out-of-order samples, sorted by timestamp,
+// without duplicates.
+type oooSamples struct{ s []sample }
 
 func newMemSeries(ref storage.SeriesRef, lset labels.Labels) *memSeries {
 	return &memSeries{ref: ref, lset: lset, lastT: math.MinInt64}
 }
 
 // hasInOrder reports whether the series has any in-order sample. Callers
-// hold mu (or commitMu for the commit fields).
-func (s *memSeries) hasInOrder() bool { return s.head.c != nil || len(s.chunks) > 0 }
+// hold mu.
+func (s *memSeries) hasInOrder() bool { return s.hasHead || len(s.chunks) > 0 }
+
+// oooList returns the out-of-order samples. Callers hold mu.
+func (s *memSeries) oooList() []sample {
+	if s.ooo == nil {
+		return nil
+	}
+	return s.ooo.s
+}
 
 // appendInOrder appends a sample newer than lastT, cutting the open chunk
 // where Prometheus would: past 1 KiB, at the end of the chunk range, at a
 // time predicted to spread the range's samples evenly over chunks of about
 // samplesPerChunk, or at twice samplesPerChunk. Callers hold mu.
 func (s *memSeries) appendInOrder(t int64, v float64, o *chunkOpts) {
-	c := &s.head
-	if c.c == nil || len(c.c.Bytes()) > maxBytesBeforeAppend {
-		c = s.cutChunk(t, o)
+	if !s.hasHead || len(s.head.Bytes()) > maxBytesBeforeAppend {
+		s.cutChunk(t, o)
 	}
-	n := c.c.NumSamples()
+	n := s.head.NumSamples()
 	if n == samplesPerChunk/4 {
-		s.nextAt = computeChunkEndTime(c.minT, c.maxT, s.nextAt, 4)
+		s.nextAt = computeChunkEndTime(s.headMinT, s.lastT, s.nextAt, 4)
+		// A quarter of the chunk predicts its size. Reserving three
+		// quarters of that now saves most of the steps of growing it one
+		// size class at a time, while a chunk that turns out smaller is
+		// not left with room it never uses; the rest grows step by step.
+		s.head.Reserve(min(3*len(s.head.Bytes()), maxBytesBeforeAppend+maxSampleBytes))
 	}
 	if n > 0 && (t >= s.nextAt || n >= 2*samplesPerChunk) {
-		c = s.cutChunk(t, o)
+		s.cutChunk(t, o)
 	}
 	// Chunks are cut far below MaxSamples, so Append cannot fail.
 	_ = s.app.Append(t, v)
-	c.maxT = t
 	s.lastT, s.lastV = t, v
 }
 
 // cutChunk moves the open chunk, if any, to disk and opens a new one
 // starting at t. Callers hold mu.
-func (s *memSeries) cutChunk(t int64, o *chunkOpts) *memChunk {
-	if h := &s.head; h.c != nil && h.c.NumSamples() > 0 {
-		ref, err := o.mapper.Write(uint64(s.ref), h.minT, h.maxT, uint8(h.c.Encoding()), h.c.Bytes())
+func (s *memSeries) cutChunk(t int64, o *chunkOpts) {
+	size := 0
+	if s.hasHead && s.head.NumSamples() > 0 {
+		size = len(s.head.Bytes())
+		ref, err := o.mapper.Write(uint64(s.ref), s.headMinT, s.lastT, uint8(s.head.Encoding()), s.head.Bytes())
 		if err != nil {
-			h.c.Compact()
-			s.chunks = append(s.chunks, headChunk{minT: h.minT, maxT: h.maxT, mem: h.c})
+			kept := s.head
+			kept.Compact()
+			s.chunks = append(s.chunks, headChunk{minT: s.headMinT, maxT: s.lastT, mem: &kept})
 			o.writeFailed(err)
 		} else {
-			s.chunks = append(s.chunks, headChunk{minT: h.minT, maxT: h.maxT, ref: ref})
+			s.chunks = append(s.chunks, headChunk{minT: s.headMinT, maxT: s.lastT, ref: ref})
 		}
 	}
-	// A fresh chunk rather than the old one's buffer: that one grew past
-	// what the first samples of a chunk need.
-	c, err := chunkenc.NewFloatChunk(o.encoding())
+	// A fresh chunk, sized like the last one, rather than the old one's
+	// buffer, which a chunk kept in memory may still share. The encoder
+	// is copied in so that the series holds it without a pointer of its
+	// own; it writes to s.head.
+	c, err := chunkenc.NewFloatChunkSized(o.encoding(), size)
 	if err != nil {
 		// Open accepts float encodings only; XOR rather than losing the
 		// sample if that ever changes.
-		c = chunkenc.NewXORChunk()
+		c, _ = chunkenc.NewFloatChunkSized(chunkenc.EncXOR, size)
 	}
-	app, _ := c.Appender() // an empty chunk never fails
-	s.head = memChunk{c: c, minT: t, maxT: t}
-	s.app = app
+	s.head = *c
+	app, _ := s.head.Appender() // an empty chunk never fails
+	s.app = *app
+	s.hasHead = true
+	s.headMinT = t
 	s.nextAt = rangeForTimestamp(t, o.chunkRange)
-	return &s.head
 }
 
 // rangeForTimestamp returns the end of the chunk range holding t, as
@@ -178,10 +207,10 @@ func (s *memSeries) truncateBefore(mint int64) (empty bool) {
 		// Copy so that the dropped chunks' array is freed.
 		s.chunks = append([]headChunk(nil), s.chunks[i:]...)
 	}
-	if s.head.c != nil && len(s.chunks) == 0 && s.head.maxT < mint {
-		s.head, s.app = memChunk{}, nil
+	if s.hasHead && len(s.chunks) == 0 && s.lastT < mint {
+		s.head, s.app, s.hasHead = chunkenc.XORChunk{}, chunkenc.XORAppender{}, false
 	}
-	return !s.hasInOrder() && len(s.ooo) == 0
+	return !s.hasInOrder() && s.ooo == nil
 }
 
 // insertOOO adds an out-of-order sample and reports whether it was new: a
@@ -191,9 +220,12 @@ func (s *memSeries) truncateBefore(mint int64) (empty bool) {
 func (s *memSeries) insertOOO(t int64, v float64) (inserted, dup bool) {
 	i, found := s.findOOO(t)
 	if found {
-		return false, math.Float64bits(s.ooo[i].v) != math.Float64bits(v)
+		return false, math.Float64bits(s.ooo.s[i].v) != math.Float64bits(v)
 	}
-	s.ooo = slices.Insert(s.ooo, i, sample{t, v})
+	if s.ooo == nil {
+		s.ooo = &oooSamples{}
+	}
+	s.ooo.s = slices.Insert(s.ooo.s, i, sample{t, v})
 	return true, false
 }
 
@@ -206,136 +238,23 @@ func (s *memSeries) timeRange() (mint, maxt int64, ok bool) {
 		if len(s.chunks) > 0 {
 			mint = s.chunks[0].minT
 		} else {
-			mint = s.head.minT
+			mint = s.headMinT
 		}
 		maxt = s.lastT
 		ok = true
 	}
-	if n := len(s.ooo); n > 0 {
-		mint = min(mint, s.ooo[0].t)
-		maxt = max(maxt, s.ooo[n-1].t)
+	if ooo := s.oooList(); len(ooo) > 0 {
+		mint = min(mint, ooo[0].t)
+		maxt = max(maxt, ooo[len(ooo)-1].t)
 		ok = true
 	}
 	return mint, maxt, ok
 }
 
-// stripeCount must be a power of two. More stripes mean less contention
-// between concurrent appenders and lookups at a fixed memory cost.
-const stripeCount = 4096
-
-type stripe struct {
-	mu     sync.RWMutex
-	byRef  map[storage.SeriesRef]*memSeries
-	byHash map[uint64]*memSeries
-	// collisions holds the other series whose labels hash to a byHash key,
-	// rare enough not to cost every series a slice.
-	collisions map[uint64][]*memSeries
-	_          [32]byte // keep neighbouring locks off one cache line
-}
-
-// stripeSeries is the head's series set, striped by reference and by label
-// hash so that lookups on different series rarely contend.
-type stripeSeries struct {
-	stripes [stripeCount]stripe
-}
-
-func newStripeSeries() *stripeSeries {
-	ss := &stripeSeries{}
-	for i := range ss.stripes {
-		ss.stripes[i].byRef = map[storage.SeriesRef]*memSeries{}
-		ss.stripes[i].byHash = map[uint64]*memSeries{}
-	}
-	return ss
-}
-
-func (ss *stripeSeries) getByRef(ref storage.SeriesRef) *memSeries {
-	st := &ss.stripes[uint64(ref)&(stripeCount-1)]
-	st.mu.RLock()
-	s := st.byRef[ref]
-	st.mu.RUnlock()
-	return s
-}
-
-func (ss *stripeSeries) getByHash(hash uint64, lset labels.Labels) *memSeries {
-	st := &ss.stripes[hash&(stripeCount-1)]
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	return st.lookup(hash, lset)
-}
-
-// lookup finds the series with lset. Callers hold mu.
-func (st *stripe) lookup(hash uint64, lset labels.Labels) *memSeries {
-	if s := st.byHash[hash]; s != nil && labels.Equal(s.lset, lset) {
-		return s
-	}
-	for _, s := range st.collisions[hash] {
-		if labels.Equal(s.lset, lset) {
-			return s
-		}
-	}
-	return nil
-}
-
-// removeHash removes s from the hash index. Callers hold mu.
-func (st *stripe) removeHash(hash uint64, s *memSeries) {
-	others := st.collisions[hash]
-	if st.byHash[hash] == s {
-		if len(others) == 0 {
-			delete(st.byHash, hash)
-			return
-		}
-		st.byHash[hash], others = others[0], others[1:]
-	} else {
-		others = slices.DeleteFunc(others, func(x *memSeries) bool { return x == s })
-	}
-	if len(others) == 0 {
-		delete(st.collisions, hash)
-	} else {
-		st.collisions[hash] = others
-	}
-}
-
-// getOrCreate returns the series with lset, creating it with the reference
-// newRef() returns if it does not exist yet.
-func (ss *stripeSeries) getOrCreate(hash uint64, lset labels.Labels, newRef func() storage.SeriesRef) (s *memSeries, created bool) {
-	if s := ss.getByHash(hash, lset); s != nil {
-		return s, false
-	}
-	st := &ss.stripes[hash&(stripeCount-1)]
-	st.mu.Lock()
-	if s := st.lookup(hash, lset); s != nil {
-		st.mu.Unlock()
-		return s, false
-	}
-	s = newMemSeries(newRef(), lset)
-	if st.byHash[hash] == nil {
-		st.byHash[hash] = s
-	} else {
-		if st.collisions == nil {
-			st.collisions = map[uint64][]*memSeries{}
-		}
-		st.collisions[hash] = append(st.collisions[hash], s)
-	}
-	st.mu.Unlock()
-	// Taking the reference stripe only after releasing the hash stripe keeps
-	// two creators from locking each other's stripes in opposite order. Until
-	// the insert below, a lookup by this reference misses and callers fall
-	// back to the labels, which they always pass.
-	ss.setByRef(s)
-	return s, true
-}
-
-func (ss *stripeSeries) setByRef(s *memSeries) {
-	st := &ss.stripes[uint64(s.ref)&(stripeCount-1)]
-	st.mu.Lock()
-	st.byRef[s.ref] = s
-	st.mu.Unlock()
-}
-
 // findOOO returns the index of the out-of-order sample at t, or where it
 // would go. Callers hold mu.
 func (s *memSeries) findOOO(t int64) (int, bool) {
-	return slices.BinarySearchFunc(s.ooo, t, func(a sample, t int64) int {
+	return slices.BinarySearchFunc(s.oooList(), t, func(a sample, t int64) int {
 		return cmpInt64(a.t, t)
 	})
 }
@@ -344,7 +263,7 @@ func (s *memSeries) findOOO(t int64) (int, bool) {
 // Callers hold mu.
 func (s *memSeries) oooValueIs(t int64, v float64) bool {
 	i, found := s.findOOO(t)
-	return found && math.Float64bits(s.ooo[i].v) == math.Float64bits(v)
+	return found && math.Float64bits(s.ooo.s[i].v) == math.Float64bits(v)
 }
 
 func cmpInt64(a, b int64) int {
@@ -355,42 +274,4 @@ func cmpInt64(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// gc drops what is entirely older than mint from every series and removes
-// the series left empty from the set, marking them deleted. It returns the
-// removed series and the lowest head chunk file still referenced
-// (math.MaxInt if none). Callers hold DB.commitMu, so no commit is applying
-// samples meanwhile.
-func (ss *stripeSeries) gc(mint int64) (dead []*memSeries, minFile int) {
-	minFile = math.MaxInt
-	for i := range ss.stripes {
-		st := &ss.stripes[i]
-		st.mu.Lock()
-		for ref, s := range st.byRef {
-			s.mu.Lock()
-			if s.truncateBefore(mint) {
-				s.deleted = true
-				delete(st.byRef, ref)
-				dead = append(dead, s)
-			}
-			for _, c := range s.chunks {
-				if c.mem == nil {
-					seq, _ := c.ref.Unpack()
-					minFile = min(minFile, seq)
-					break
-				}
-			}
-			s.mu.Unlock()
-		}
-		st.mu.Unlock()
-	}
-	for _, s := range dead {
-		hash := s.lset.Hash()
-		st := &ss.stripes[hash&(stripeCount-1)]
-		st.mu.Lock()
-		st.removeHash(hash, s)
-		st.mu.Unlock()
-	}
-	return dead, minFile
 }

@@ -35,22 +35,18 @@ type Stat struct {
 // list.
 func (db *DB) Stats(limit int) Stats {
 	st := Stats{NumSeries: uint64(max(db.numSer.Load(), 0)), MinTime: math.MaxInt64, MaxTime: math.MinInt64}
-	for i := range db.series.stripes {
-		stripe := &db.series.stripes[i]
-		stripe.mu.RLock()
-		for _, s := range stripe.byRef {
-			s.mu.Lock()
-			st.ChunkCount += int64(len(s.chunks))
-			if s.head.c != nil {
-				st.ChunkCount++
-			}
-			if mint, maxt, ok := s.timeRange(); ok {
-				st.MinTime, st.MaxTime = min(st.MinTime, mint), max(st.MaxTime, maxt)
-			}
-			s.mu.Unlock()
+	db.series.each(func(s *memSeries) bool {
+		s.mu.Lock()
+		st.ChunkCount += int64(len(s.chunks))
+		if s.hasHead {
+			st.ChunkCount++
 		}
-		stripe.mu.RUnlock()
-	}
+		if mint, maxt, ok := s.timeRange(); ok {
+			st.MinTime, st.MaxTime = min(st.MinTime, mint), max(st.MaxTime, maxt)
+		}
+		s.mu.Unlock()
+		return true
+	})
 	// What was truncated into blocks is not the head's any more.
 	if mv := db.minValid.Load(); st.MinTime != math.MaxInt64 && st.MinTime < mv {
 		st.MinTime = mv
@@ -60,10 +56,10 @@ func (db *DB) Stats(limit int) Stats {
 	p := db.postings
 	p.mu.RLock()
 	for name, values := range p.m {
-		valueCounts = append(valueCounts, Stat{Name: name, Count: uint64(len(values))})
+		valueCounts = append(valueCounts, Stat{Name: name, Count: uint64(len(values.entries))})
 		var size uint64
-		for v, refs := range values {
-			n := uint64(len(refs))
+		for v, e := range values.entries {
+			n := uint64(values.count(e))
 			if name == labels.MetricName {
 				metrics = append(metrics, Stat{Name: v, Count: n})
 			}

@@ -19,7 +19,7 @@ type bitWriter struct {
 
 func (w *bitWriter) writeBit(bit bool) {
 	if w.free == 0 {
-		w.b = append(w.b, 0)
+		w.push(0)
 		w.free = 8
 	}
 	w.free--
@@ -42,11 +42,11 @@ func (w *bitWriter) writeBits(u uint64, n uint8) {
 	}
 	for n >= 8 {
 		n -= 8
-		w.b = append(w.b, byte(u>>n))
+		w.push(byte(u >> n))
 	}
 	if n > 0 {
 		w.free = 8 - n
-		w.b = append(w.b, byte(u<<w.free))
+		w.push(byte(u << w.free))
 	}
 }
 

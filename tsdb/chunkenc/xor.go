@@ -149,7 +149,6 @@ type XORAppender struct {
 	tDelta   uint64
 	leading  uint8
 	trailing uint8
-	varint   [binary.MaxVarintLen64]byte
 }
 
 // Append adds a sample. Timestamps must not decrease; the head enforces that.
@@ -162,15 +161,17 @@ func (a *XORAppender) Append(t int64, v float64) error {
 	var tDelta uint64
 	switch num {
 	case 0:
-		n := binary.PutVarint(a.varint[:], t)
-		for _, c := range a.varint[:n] {
+		var buf [binary.MaxVarintLen64]byte
+		n := binary.PutVarint(buf[:], t)
+		for _, c := range buf[:n] {
 			w.writeByte(c)
 		}
 		w.writeBits(math.Float64bits(v), 64)
 	case 1:
 		tDelta = uint64(t - a.t)
-		n := binary.PutUvarint(a.varint[:], tDelta)
-		for _, c := range a.varint[:n] {
+		var buf [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(buf[:], tDelta)
+		for _, c := range buf[:n] {
 			w.writeByte(c)
 		}
 		a.writeValue(v)

@@ -81,15 +81,17 @@ func (a *XORAppender) append2(num uint16, t int64, v float64) error {
 	var tDelta uint64
 	switch num {
 	case 0:
-		n := binary.PutVarint(a.varint[:], t)
-		for _, c := range a.varint[:n] {
+		var buf [binary.MaxVarintLen64]byte
+		n := binary.PutVarint(buf[:], t)
+		for _, c := range buf[:n] {
 			w.writeByte(c)
 		}
 		w.writeBits(math.Float64bits(v), 64)
 	case 1:
 		tDelta = uint64(t - a.t)
-		n := binary.PutUvarint(a.varint[:], tDelta)
-		for _, c := range a.varint[:n] {
+		var buf [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(buf[:], tDelta)
+		for _, c := range buf[:n] {
 			w.writeByte(c)
 		}
 		a.writeValue2(v)
