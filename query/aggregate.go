@@ -36,11 +36,24 @@ func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
 	default:
 		return nil, fmt.Errorf("aggregation %q is not supported yet", e.Op)
 	}
+	if c, ok, err := ev.streamableRangeCall(e); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return ev.aggregateRangeFunc(e, c)
+	}
 	in, err := ev.eval(e.Expr)
 	if err != nil {
 		return nil, err
 	}
+	return ev.aggregateMatrix(e, in, param)
+}
+
+// aggregateMatrix aggregates an evaluated input step by step; param holds
+// quantile's argument per step.
+func (ev *evaluator) aggregateMatrix(e *parser.AggregateExpr, in evalMatrix, param []float64) (evalMatrix, error) {
 	defer ev.release(in.numPoints())
+	defer ev.pool.putMatrix(in)
 
 	// Series keep their labels across steps, so each one's group is fixed.
 	seriesGroup := make([]int, len(in))
@@ -95,6 +108,11 @@ func (ev *evaluator) aggregate(e *parser.AggregateExpr) (evalMatrix, error) {
 			v := groups[g].result(e.Op)
 			if quantileVals != nil {
 				v = quantile(param[step], quantileVals[g])
+			}
+			if out[g].points == nil {
+				// Groups mostly have a value at every step from their first
+				// on: size for that rather than grow by doubling.
+				out[g].points = ev.pool.get(ev.steps - step)
 			}
 			out[g].points = append(out[g].points, FPoint{T: ts, F: v})
 			if err := ev.grow(1); err != nil {

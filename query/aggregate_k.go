@@ -56,11 +56,26 @@ func (ev *evaluator) aggregateK(e *parser.AggregateExpr) (evalMatrix, error) {
 		}
 	}
 
+	if e.Op == parser.TOPK || e.Op == parser.BOTTOMK {
+		if c, ok, err := ev.streamableSelectK(e, hi); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return ev.selectKRangeFunc(e, c, param)
+		}
+	}
 	in, err := ev.eval(e.Expr)
 	if err != nil {
 		return nil, err
 	}
+	return ev.aggregateKMatrix(e, in, param)
+}
+
+// aggregateKMatrix evaluates topk, bottomk, limitk or limit_ratio over an
+// evaluated input, step by step; param is the first argument per step.
+func (ev *evaluator) aggregateKMatrix(e *parser.AggregateExpr, in evalMatrix, param []float64) (evalMatrix, error) {
 	defer ev.release(in.numPoints())
+	defer ev.pool.putMatrix(in)
 
 	seriesGroup, numGroups := groupIndexes(in, e.Grouping, e.Without)
 	members := make([][]stepSample, numGroups)
@@ -94,9 +109,9 @@ func (ev *evaluator) aggregateK(e *parser.AggregateExpr) (evalMatrix, error) {
 		for _, ms := range members {
 			switch e.Op {
 			case parser.TOPK:
-				slices.SortStableFunc(ms, func(a, b stepSample) int { return compareNaNLast(-a.f, -b.f) })
+				ms = selectK(ms, k, func(a, b float64) int { return compareNaNLast(-a, -b) })
 			case parser.BOTTOMK:
-				slices.SortStableFunc(ms, func(a, b stepSample) int { return compareNaNLast(a.f, b.f) })
+				ms = selectK(ms, k, compareNaNLast)
 			case parser.LIMIT_RATIO:
 				kept := ms[:0]
 				for _, m := range ms {

@@ -19,6 +19,11 @@ func (ev *evaluator) binary(e *parser.BinaryExpr) (evalMatrix, error) {
 		return nil, err
 	}
 	defer ev.release(lhs.numPoints() + rhs.numPoints())
+	// The operators build their result in new slices or take over the
+	// operands' (setting them nil): whatever the operands still hold is
+	// free once it is done.
+	defer ev.pool.putMatrix(rhs)
+	defer ev.pool.putMatrix(lhs)
 	lt, rt := e.LHS.Type(), e.RHS.Type()
 	switch {
 	case lt == parser.ValueTypeScalar && rt == parser.ValueTypeScalar:
@@ -121,11 +126,14 @@ func (ev *evaluator) vectorScalar(e *parser.BinaryExpr, vec, scalar evalMatrix, 
 	sv := scalar[0].points
 	dropName := changesMetric(e.Op) || e.ReturnBool
 	out := make(evalMatrix, 0, len(vec))
-	for _, s := range vec {
+	for vi, s := range vec {
 		if err := ev.checkCtx(); err != nil {
 			return nil, err
 		}
-		pts := make([]FPoint, 0, len(s.points))
+		// The result overwrites the operand's points, each written after
+		// it was read: the operand gives its slice up to the result.
+		pts := s.points[:0]
+		vec[vi].points = nil
 		for _, p := range s.points {
 			l, r := p.F, sv[ev.stepIndex(p.T)].F
 			if swapped {
@@ -203,6 +211,7 @@ func (ev *evaluator) setOp(e *parser.BinaryExpr, lhs, rhs evalMatrix) (evalMatri
 	present := make([]bool, n)
 	lc, rc := newCursor(lhs), newCursor(rhs)
 	b := newOutBuilder(ev, len(lhs)+len(rhs))
+	b.dense = true
 	for step := 0; step < ev.steps; step++ {
 		if err := ev.checkCtx(); err != nil {
 			return nil, err
@@ -269,6 +278,15 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 		b           = newOutBuilder(ev, len(many))
 		dropName    = changesMetric(e.Op) || (e.ReturnBool && !ev.delayedNameRemoval)
 	)
+	b.dense = true
+	// One-to-one results are labelled by the left series alone, so each
+	// result series can take over the points of the left series it comes
+	// from.
+	oneToOne := matching.Card == parser.CardOneToOne
+	if oneToOne {
+		b.overwrite(many)
+		defer b.handOver()
+	}
 	for step := 0; step < ev.steps; step++ {
 		if err := ev.checkCtx(); err != nil {
 			return nil, err
@@ -332,7 +350,13 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 			if !keep {
 				continue
 			}
-			if err := b.add(metric, e.ReturnBool || many[m.series].dropName, ts, v); err != nil {
+			resDropName := e.ReturnBool || many[m.series].dropName
+			if oneToOne {
+				err = b.addFrom(m.series, metric, resDropName, ts, v)
+			} else {
+				err = b.add(metric, resDropName, ts, v)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}

@@ -74,6 +74,7 @@ type Engine struct {
 	perStepStats             bool
 	gate                     chan struct{} // nil when concurrency is unlimited
 	metrics                  *engineMetrics
+	pool                     *pointPool
 
 	// queryLogMu is read-held while an entry is logged so that
 	// SetQueryLogger never closes a logger in use.
@@ -111,6 +112,7 @@ func NewEngine(o EngineOpts) *Engine {
 		delayedNameRemoval:       o.EnableDelayedNameRemoval,
 		perStepStats:             o.EnablePerStepStats,
 		metrics:                  newEngineMetrics(o.Registerer, logger),
+		pool:                     &pointPool{},
 	}
 	e.SetQueryLogger(o.QueryLogger)
 	if o.MaxConcurrent > 0 {

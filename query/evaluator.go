@@ -65,6 +65,7 @@ type evaluator struct {
 
 	annos *annotations // shared with subquery evaluators
 	stats *sampleCounter
+	pool  *pointPool
 }
 
 func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan, perStepStats bool) *evaluator {
@@ -92,6 +93,7 @@ func newEvaluator(ctx context.Context, e *Engine, q storage.Querier, p *plan, pe
 		queryStep:                p.interval,
 		annos:                    newAnnotations(p.query),
 		stats:                    newSampleCounter(p.start, interval, steps, perStepStats),
+		pool:                     e.pool,
 	}
 }
 
@@ -177,6 +179,7 @@ func (ev *evaluator) evalTop(expr parser.Expr) (val parser.Value, err error) {
 				vec = append(vec, Sample{Metric: s.metric, T: p.T, F: p.F})
 			}
 		}
+		ev.pool.putMatrix(m)
 		return vec, nil
 	}
 	mat := make(Matrix, 0, len(m))

@@ -17,12 +17,15 @@ type rangeFunction struct {
 	fn       rangeFunc
 	keepName bool
 	check    func(p1, p2 float64) error
+	// counter marks the functions that need the window's counter resets
+	// (window.resetPrev).
+	counter bool
 }
 
 // rangeFunctions are the implemented functions over a range vector.
 var rangeFunctions = map[string]rangeFunction{
-	"rate":                         {fn: func(w window) (float64, bool) { return extrapolatedRate(w, true, true) }},
-	"increase":                     {fn: func(w window) (float64, bool) { return extrapolatedRate(w, true, false) }},
+	"rate":                         {fn: func(w window) (float64, bool) { return extrapolatedRate(w, true, true) }, counter: true},
+	"increase":                     {fn: func(w window) (float64, bool) { return extrapolatedRate(w, true, false) }, counter: true},
 	"delta":                        {fn: func(w window) (float64, bool) { return extrapolatedRate(w, false, false) }},
 	"irate":                        {fn: func(w window) (float64, bool) { return instantValue(w, true) }},
 	"idelta":                       {fn: func(w window) (float64, bool) { return instantValue(w, false) }},
@@ -173,8 +176,25 @@ func (ev *evaluator) call(e *parser.Call) (evalMatrix, error) {
 // callRangeFunc applies a function with one range-vector argument; its
 // other arguments are scalars, passed per step.
 func (ev *evaluator) callRangeFunc(e *parser.Call, rf rangeFunction) (evalMatrix, error) {
-	c := rangeCall{name: e.Func.Name, fn: rf.fn, keepName: rf.keepName, check: rf.check}
-	var argPos posrange.PositionRange
+	c, argPos, err := ev.prepareRangeCall(e, rf)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ev.evalRangeFunc(c)
+	if err == nil && c.name == "quantile_over_time" {
+		for _, s := range m {
+			for _, p := range s.points {
+				ev.annos.invalidQuantile(c.p1[ev.stepIndex(p.T)], argPos)
+			}
+		}
+	}
+	return m, err
+}
+
+// prepareRangeCall resolves a range function call's scalar arguments to
+// their values per step; argPos is the first scalar argument's position.
+func (ev *evaluator) prepareRangeCall(e *parser.Call, rf rangeFunction) (c rangeCall, argPos posrange.PositionRange, err error) {
+	c = rangeCall{name: e.Func.Name, fn: rf.fn, keepName: rf.keepName, check: rf.check, counter: rf.counter}
 	var scalars [][]float64
 	for _, a := range e.Args {
 		if a.Type() == parser.ValueTypeMatrix {
@@ -186,12 +206,12 @@ func (ev *evaluator) callRangeFunc(e *parser.Call, rf rangeFunction) (evalMatrix
 		}
 		vals, err := ev.scalarArg(a)
 		if err != nil {
-			return nil, err
+			return rangeCall{}, argPos, err
 		}
 		scalars = append(scalars, vals)
 	}
 	if c.arg == nil {
-		return nil, fmt.Errorf("function %q expects a range vector argument", e.Func.Name)
+		return rangeCall{}, argPos, fmt.Errorf("function %q expects a range vector argument", e.Func.Name)
 	}
 	if len(scalars) > 0 {
 		c.p1 = scalars[0]
@@ -199,15 +219,7 @@ func (ev *evaluator) callRangeFunc(e *parser.Call, rf rangeFunction) (evalMatrix
 	if len(scalars) > 1 {
 		c.p2 = scalars[1]
 	}
-	m, err := ev.evalRangeFunc(c)
-	if err == nil && c.name == "quantile_over_time" {
-		for _, s := range m {
-			for _, p := range s.points {
-				ev.annos.invalidQuantile(c.p1[ev.stepIndex(p.T)], argPos)
-			}
-		}
-	}
-	return m, err
+	return c, argPos, nil
 }
 
 func clamp(f, lo, hi float64) (float64, bool) {

@@ -159,7 +159,7 @@ func (ev *evaluator) funcAbsentOverTime(e *parser.Call) (evalMatrix, error) {
 	}
 	defer release()
 	present := make([]bool, ev.steps)
-	err = ev.forEachSeries(in, func(_ labels.Labels, _ bool, w windower) error {
+	err = ev.forEachSeries(in, func(_ int, _ labels.Labels, _ bool, w windower) error {
 		for i := 0; i < ev.steps; i++ {
 			if in.at != nil && i > 0 {
 				present[i] = present[0]

@@ -18,7 +18,7 @@ type Query interface {
 	// context ends, Cancel is called or the engine's timeout passes.
 	Exec(ctx context.Context) *Result
 	// Close releases what the query holds. Call it once the result has been
-	// consumed.
+	// consumed: the points of a Matrix result are reused afterwards.
 	Close()
 	// Statement returns the parsed expression.
 	Statement() parser.Expr
@@ -45,6 +45,8 @@ type query struct {
 	// Written by Exec, read by Stats once Exec has returned.
 	timings timings
 	samples *sampleCounter
+	// result is Exec's range vector, whose points Close recycles.
+	result Matrix
 }
 
 func (q *query) Statement() parser.Expr { return q.plan.expr }
@@ -58,7 +60,16 @@ func (q *query) Cancel() {
 	}
 }
 
-func (q *query) Close() {}
+// Close gives the result's points back to the engine: a Matrix result must
+// not be used after Close.
+func (q *query) Close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i := range q.result {
+		q.engine.pool.put(q.result[i].Floats)
+	}
+	q.result = nil
+}
 
 // Stats returns the query's statistics. Call it after Exec has returned;
 // before, it reports zeros.
@@ -124,6 +135,11 @@ func (q *query) execTimed(ctx context.Context) *Result {
 	res := &Result{Value: v, Err: err}
 	if err != nil {
 		res.Value = nil
+	}
+	if mat, ok := res.Value.(Matrix); ok {
+		q.mu.Lock()
+		q.result = mat
+		q.mu.Unlock()
 	}
 	if annos != nil {
 		res.Warnings, res.Infos = annos.result()

@@ -20,6 +20,9 @@ type window struct {
 	rng        int64
 	ts         int64
 	p1, p2     float64
+	// resetPrev holds, for each counter reset between successive points
+	// in order, the value before the drop; set for the counter functions.
+	resetPrev []float64
 }
 
 // rangeFunc computes a range function over one window; ok is false when
@@ -66,6 +69,10 @@ type windower interface {
 	// read that the one before did not hold.
 	stored() bool
 	fresh() int
+	// base is the position of the last window's first point in the
+	// sequence of points this windower has yielded, so that state kept
+	// across windows can tell which points it has already seen.
+	base() int
 }
 
 // storedWindower reads a stored series once, holding only the current
@@ -74,10 +81,13 @@ type storedWindower struct {
 	r       sampleReader
 	buf     []FPoint
 	lastNew int
+	dropped int
 }
 
 func (w *storedWindower) window(lo, hi int64) []FPoint {
+	n := len(w.buf)
 	w.buf = dropBefore(w.buf, lo)
+	w.dropped += n - len(w.buf)
 	held := len(w.buf)
 	w.buf = w.r.readWindow(w.buf, lo, hi)
 	w.lastNew = len(w.buf) - held
@@ -87,6 +97,7 @@ func (w *storedWindower) window(lo, hi int64) []FPoint {
 func (w *storedWindower) err() error { return w.r.err }
 func (*storedWindower) stored() bool { return true }
 func (w *storedWindower) fresh() int { return w.lastNew }
+func (w *storedWindower) base() int  { return w.dropped }
 
 // pointsWindower slides over points already in memory, a subquery's.
 type pointsWindower struct {
@@ -110,6 +121,7 @@ func (w *pointsWindower) window(lo, hi int64) []FPoint {
 func (*pointsWindower) err() error   { return nil }
 func (*pointsWindower) stored() bool { return false }
 func (*pointsWindower) fresh() int   { return 0 }
+func (w *pointsWindower) base() int  { return w.lo }
 
 // countWindow adds a window read at step i to the sample statistics.
 func (ev *evaluator) countWindow(i int, w windower, n int) {
@@ -155,8 +167,13 @@ func (ev *evaluator) resolveRangeArg(arg parser.Expr, fn string) (*rangeInput, f
 
 // forEachSeries calls visit for every series of the range input with a
 // windower over it.
-func (ev *evaluator) forEachSeries(in *rangeInput, visit func(metric labels.Labels, dropName bool, w windower) error) error {
-	var it storage.Iterator
+func (ev *evaluator) forEachSeries(in *rangeInput, visit func(i int, metric labels.Labels, dropName bool, w windower) error) error {
+	var (
+		it storage.Iterator
+		// One windower serves every series in turn, so its buffer is
+		// allocated once per selector rather than once per series.
+		w = &storedWindower{}
+	)
 	for i := 0; i < in.len(); i++ {
 		if err := ev.checkCtx(); err != nil {
 			return err
@@ -164,8 +181,8 @@ func (ev *evaluator) forEachSeries(in *rangeInput, visit func(metric labels.Labe
 		if in.stored != nil {
 			s := in.stored[i]
 			it = s.Iterator(it)
-			w := &storedWindower{r: sampleReader{it: it}}
-			if err := visit(s.Labels(), false, w); err != nil {
+			*w = storedWindower{r: sampleReader{it: it}, buf: w.buf[:0]}
+			if err := visit(i, s.Labels(), false, w); err != nil {
 				return err
 			}
 			if w.err() != nil {
@@ -174,7 +191,7 @@ func (ev *evaluator) forEachSeries(in *rangeInput, visit func(metric labels.Labe
 			continue
 		}
 		s := in.sub[i]
-		if err := visit(s.metric, s.dropName, &pointsWindower{pts: s.points}); err != nil {
+		if err := visit(i, s.metric, s.dropName, &pointsWindower{pts: s.points}); err != nil {
 			return err
 		}
 	}
@@ -210,6 +227,8 @@ type rangeCall struct {
 	check func(p1, p2 float64) error
 	// pos is the range argument's position, for annotations.
 	pos posrange.PositionRange
+	// counter asks for each window's counter resets (window.resetPrev).
+	counter bool
 }
 
 // evalRangeFunc applies a range function. It walks each series once across
@@ -220,12 +239,52 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 		return nil, err
 	}
 	defer release()
+	return ev.collectRangeFunc(c, in)
+}
+
+// collectRangeFunc applies a range function to a resolved input, holding
+// every series' result.
+func (ev *evaluator) collectRangeFunc(c rangeCall, in *rangeInput) (evalMatrix, error) {
 	out := make(evalMatrix, 0, in.len())
-	err = ev.forEachSeries(in, func(metric labels.Labels, dropName bool, w windower) error {
-		var (
-			pts      []FPoint
-			firstLen int // the first window's size, which @ repeats
-		)
+	err := ev.streamRangeFunc(c, in, false, func(_ int, metric labels.Labels, dropName bool, pts []FPoint) error {
+		if err := ev.grow(len(pts)); err != nil {
+			return err
+		}
+		out = append(out, evalSeries{metric: metric, points: pts, dropName: dropName})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.keepName {
+		return out, nil
+	}
+	return ev.dropNames(out)
+}
+
+// rangeSink receives a range function's result one series at a time, in
+// the order of the input series, leaving out series without points. The
+// metric is the input's, the i-th series of the range input: dropping the
+// name is left to the caller.
+type rangeSink func(i int, metric labels.Labels, dropName bool, pts []FPoint) error
+
+// streamRangeFunc computes a range function series by series and hands
+// each result to sink. With reuse, every series' points are built in the
+// same buffer, which sink must not keep; otherwise each series gets its
+// own slice.
+func (ev *evaluator) streamRangeFunc(c rangeCall, in *rangeInput, reuse bool, sink rangeSink) error {
+	var (
+		pts    []FPoint
+		resets resetTracker
+	)
+	return ev.forEachSeries(in, func(series int, metric labels.Labels, dropName bool, w windower) error {
+		var firstLen int // the first window's size, which @ repeats
+		if reuse {
+			pts = pts[:0]
+		} else {
+			pts = nil
+		}
+		resets = resetTracker{pos: resets.pos[:0], prev: resets.prev[:0]}
 		for i := 0; i < ev.steps; i++ {
 			if i%256 == 255 {
 				if err := ev.checkCtx(); err != nil {
@@ -266,6 +325,9 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 					return err
 				}
 			}
+			if c.counter {
+				wd.resetPrev = resets.update(win, w.base())
+			}
 			// The window is held while the function runs.
 			if err := ev.grow(len(win)); err != nil {
 				return err
@@ -276,7 +338,7 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 				if pts == nil {
 					// Series mostly have a value at every step from their
 					// first on: size for that rather than grow by doubling.
-					pts = make([]FPoint, 0, ev.steps-i)
+					pts = ev.pool.get(ev.steps - i)
 				}
 				pts = append(pts, FPoint{T: ts, F: v})
 			}
@@ -287,19 +349,8 @@ func (ev *evaluator) evalRangeFunc(c rangeCall) (evalMatrix, error) {
 		if c.name == "rate" || c.name == "increase" {
 			ev.checkCounterName(metric, c.pos)
 		}
-		if err := ev.grow(len(pts)); err != nil {
-			return err
-		}
-		out = append(out, evalSeries{metric: metric, points: pts, dropName: dropName})
-		return nil
+		return sink(series, metric, dropName, pts)
 	})
-	if err != nil {
-		return nil, err
-	}
-	if c.keepName {
-		return out, nil
-	}
-	return ev.dropNames(out)
 }
 
 // checkCounterName notes, as Prometheus does, when rate or increase is

@@ -18,11 +18,10 @@ func extrapolatedRate(w window, isCounter, isRate bool) (float64, bool) {
 	result := last.F - first.F
 	if isCounter {
 		// A drop means the counter restarted from zero, so the value just
-		// before the drop was lost from the difference.
-		for i := 1; i < len(pts); i++ {
-			if pts[i].F < pts[i-1].F {
-				result += pts[i-1].F
-			}
+		// before the drop was lost from the difference. The corrections
+		// are added in the order of the resets, as Prometheus does.
+		for _, before := range w.resetPrev {
+			result += before
 		}
 	}
 

@@ -194,7 +194,7 @@ func (ev *evaluator) vectorSelectorTimestamps(vs *parser.VectorSelector, timesta
 				if pts == nil {
 					// Series mostly have a value at every step from their
 					// first on: size for that rather than grow by doubling.
-					pts = make([]FPoint, 0, ev.steps-i)
+					pts = ev.pool.get(ev.steps - i)
 				}
 				pts = append(pts, FPoint{T: ts, F: v})
 				ev.stats.add(i, 1, 1)

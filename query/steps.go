@@ -43,6 +43,59 @@ type outBuilder struct {
 	ev    *evaluator
 	out   evalMatrix
 	index map[uint64]int
+	// dense says output series mostly have a point at every step from
+	// their first on, so each gets room for that at once rather than
+	// growing by doubling.
+	dense bool
+	// from, if set, is an input whose points the result may overwrite:
+	// see addFrom. owner holds, per output series, the input series whose
+	// slice it writes over, or -1; owning marks those input series.
+	from   evalMatrix
+	owner  []int
+	owning []bool
+}
+
+// overwrite lets the result take over the points of the input series
+// that feed it, for an operator that reads each input series' point at a
+// step before adding the output's point for that step.
+func (b *outBuilder) overwrite(from evalMatrix) {
+	b.from, b.owning = from, make([]bool, len(from))
+}
+
+// addFrom adds a point computed from input series src of the overwritable
+// input. An output series first fed by src writes over src's slice: it
+// never gains more points than src has, and it writes each after src's
+// point at the same step was read. Should another input series feed it,
+// it moves to a slice of its own.
+func (b *outBuilder) addFrom(src int, metric labels.Labels, dropName bool, t int64, f float64) error {
+	h := metric.Hash()
+	i, ok := b.index[h]
+	switch {
+	case !ok && !b.owning[src]:
+		i = len(b.out)
+		b.index[h] = i
+		b.out = append(b.out, evalSeries{metric: metric, dropName: dropName, points: b.from[src].points[:0]})
+		b.owner = append(b.owner, src)
+		b.owning[src] = true
+	case !ok:
+		b.owner = append(b.owner, -1)
+	case b.owner[i] >= 0 && b.owner[i] != src:
+		s := &b.out[i]
+		own := append(b.ev.pool.get(len(s.points)+b.ev.steps-b.ev.stepIndex(t)), s.points...)
+		b.owning[b.owner[i]] = false
+		s.points, b.owner[i] = own, -1
+	}
+	return b.add(metric, dropName, t, f)
+}
+
+// handOver takes the overwritten slices from the input, which must not
+// give them back to the pool.
+func (b *outBuilder) handOver() {
+	for src, owned := range b.owning {
+		if owned {
+			b.from[src].points = nil
+		}
+	}
 }
 
 func newOutBuilder(ev *evaluator, sizeHint int) *outBuilder {
@@ -55,7 +108,11 @@ func (b *outBuilder) add(metric labels.Labels, dropName bool, t int64, f float64
 	if !ok {
 		i = len(b.out)
 		b.index[h] = i
-		b.out = append(b.out, evalSeries{metric: metric, dropName: dropName})
+		s := evalSeries{metric: metric, dropName: dropName}
+		if b.dense {
+			s.points = b.ev.pool.get(b.ev.steps - b.ev.stepIndex(t))
+		}
+		b.out = append(b.out, s)
 	}
 	s := &b.out[i]
 	if n := len(s.points); n > 0 && s.points[n-1].T == t {
