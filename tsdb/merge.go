@@ -3,6 +3,7 @@ package tsdb
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -160,8 +161,14 @@ type mergeIterator struct {
 	its   []storage.Iterator
 	state []iterState
 	cur   int // child holding the current sample; -1 before the first
-	done  bool
-	err   error
+	// next is the earliest timestamp among the other children, and tie
+	// whether one of them is at the current sample's timestamp. While the
+	// current child's next sample stays before next, it is the merge's
+	// next sample: blocks rarely overlap, so this is the common step.
+	next int64
+	tie  bool
+	done bool
+	err  error
 }
 
 // move advances child i with f, noting where it ends up.
@@ -183,9 +190,22 @@ func (m *mergeIterator) pick() storage.ValueType {
 		return storage.ValNone
 	}
 	m.cur = -1
+	m.next, m.tie = math.MaxInt64, false
+	var curT int64
 	for i, it := range m.its {
-		if m.state[i] == iterOn && (m.cur < 0 || it.AtT() < m.its[m.cur].AtT()) {
-			m.cur = i
+		if m.state[i] != iterOn {
+			continue
+		}
+		switch t := it.AtT(); {
+		case m.cur < 0:
+			m.cur, curT = i, t
+		case t < curT:
+			m.next, m.tie = curT, false
+			m.cur, curT = i, t
+		case t == curT:
+			m.next, m.tie = t, true
+		case t < m.next:
+			m.next = t
 		}
 	}
 	if m.cur < 0 {
@@ -203,6 +223,20 @@ func (m *mergeIterator) Next() storage.ValueType {
 		for i := range m.its {
 			if m.state[i] == iterUnstarted {
 				m.move(i, storage.Iterator.Next)
+			}
+		}
+		return m.pick()
+	}
+	if !m.tie {
+		cur := m.its[m.cur]
+		if cur.Next() != storage.ValNone {
+			if cur.AtT() < m.next {
+				return storage.ValFloat
+			}
+		} else {
+			m.state[m.cur] = iterDone
+			if err := cur.Err(); err != nil && m.err == nil {
+				m.err = err
 			}
 		}
 		return m.pick()
