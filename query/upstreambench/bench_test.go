@@ -97,12 +97,10 @@ var sbData = sync.OnceValues(func() (*sbFixture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening argus tsdb: %w", err)
 	}
-	uopts := utsdb.DefaultOptions()
-	// One head block holding everything: no compaction into blocks while
-	// the benchmark runs.
-	uopts.MinBlockDuration = 4 * sbSpan
-	uopts.MaxBlockDuration = 4 * sbSpan
-	udb, err := utsdb.Open(dir+"/upstream", nil, nil, uopts, nil)
+	// Both databases keep Prometheus's default block layout, so that both
+	// engines read a day as a running server holds it: in blocks of 2h and
+	// larger, with the last hours in the head.
+	udb, err := utsdb.Open(dir+"/upstream", nil, nil, utsdb.DefaultOptions(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("opening upstream tsdb: %w", err)
 	}
@@ -137,12 +135,15 @@ var sbData = sync.OnceValues(func() (*sbFixture, error) {
 	if err := adb.Compact(ctx); err != nil {
 		return nil, fmt.Errorf("argus compact: %w", err)
 	}
+	if err := udb.Compact(ctx); err != nil {
+		return nil, fmt.Errorf("upstream compact: %w", err)
+	}
 	return &sbFixture{argus: adb, upstream: udb}, nil
 })
 
 // BenchmarkQueryVsUpstream runs the same queries through Argus's engine
-// over Argus's tsdb and through Prometheus's engine over Prometheus's tsdb
-// head, both holding the same 10,000 series × 24h at a 15s interval.
+// over Argus's tsdb and through Prometheus's engine over Prometheus's tsdb,
+// both holding the same 10,000 series × 24h at a 15s interval.
 // Instant queries run at the end of the data; range queries cover the last
 // hour at a 15s step and the whole day at a 1m step, as dashboards do.
 func BenchmarkQueryVsUpstream(b *testing.B) {
