@@ -2,6 +2,11 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -11,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/util/compression"
 
 	"github.com/argusmon/argus/storage"
+	"github.com/argusmon/argus/tsdb/wlog"
 )
 
 // Sizes of the head benchmarks: 100k active series with 130 samples each
@@ -77,39 +83,121 @@ func openUpstream(b *testing.B, dir string) *tsdb.DB {
 	return udb
 }
 
-// BenchmarkWALReplay reports how long Open takes to rebuild a head of 100k
-// series from chunks_head and the WAL, for Argus and for Prometheus each on
-// the directory it wrote, and their ratio.
+// BenchmarkWALReplay reports how long Open takes to rebuild a head from
+// chunks_head and the WAL, for Argus and for Prometheus, and their ratio.
+// Argus writes the directory as the server does (Series records, then
+// Samples records in scrape-sized commits, full chunks m-mapped into
+// chunks_head, the open chunks' samples only in the WAL); both servers then
+// open identical copies of it, Prometheus's format being Argus's. The
+// checkpoint cases first truncate the head at its oldest sample, which
+// moves the older WAL segments into a checkpoint without dropping anything.
 func BenchmarkWALReplay(b *testing.B) {
-	ls := benchLabels(benchHeadSeries)
-	adir, udir := b.TempDir(), b.TempDir()
-	db := openDB(b, adir, nil)
-	benchFill(b, func() storage.Appender { return db.Appender(context.Background()) }, ls)
+	for _, c := range []replayCase{
+		{series: 100_000},
+		{series: 100_000, checkpoint: true},
+		{series: 1_000_000},
+	} {
+		name := fmt.Sprintf("series=%d", c.series)
+		if c.checkpoint {
+			name = "checkpoint/" + name
+		}
+		// Written once per case, not for each b.N the harness tries: in
+		// directories of the parent, which outlive the runs of the case.
+		adir, udir := b.TempDir(), b.TempDir()
+		written := false
+		b.Run(name, func(b *testing.B) {
+			if !written {
+				c.write(b, adir, udir)
+				written = true
+			}
+			benchReplay(b, c, adir, udir)
+		})
+	}
+}
+
+type replayCase struct {
+	series     int
+	checkpoint bool
+}
+
+func (c replayCase) opts() *Options {
+	if c.checkpoint {
+		// Small segments, so that the checkpoint takes most of the WAL.
+		return &Options{WALSegmentSize: 4 << 20}
+	}
+	return &Options{}
+}
+
+// write fills adir as the server would and copies it to udir.
+func (c replayCase) write(b *testing.B, adir, udir string) {
+	db := openDB(b, adir, c.opts())
+	benchFill(b, func() storage.Appender { return db.Appender(context.Background()) }, benchLabels(c.series))
+	if c.checkpoint {
+		if err := db.truncateHead(benchHeadBase); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := wlog.LastCheckpoint(filepath.Join(adir, walDirName)); err != nil {
+			b.Fatalf("no checkpoint: %v", err)
+		}
+	}
 	if err := db.Close(); err != nil {
 		b.Fatal(err)
 	}
-	udb := openUpstream(b, udir)
-	benchFill(b, func() storage.Appender { return newUpstreamAppender(udb) }, ls)
-	if err := udb.Close(); err != nil {
+	if err := os.CopyFS(udir, os.DirFS(adir)); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	var argus, upstream time.Duration
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		db := openDB(b, adir, nil)
-		argus += time.Since(start)
-		if n := db.numSer.Load(); n != benchHeadSeries {
-			b.Fatalf("replayed %d series", n)
-		}
-		db.Close()
-
-		start = time.Now()
-		udb := openUpstream(b, udir)
-		upstream += time.Since(start)
-		udb.Close()
-	}
-	b.ReportMetric(float64(argus.Milliseconds())/float64(b.N), "ms/replay")
-	b.ReportMetric(float64(upstream.Milliseconds())/float64(b.N), "upstream-ms/replay")
-	b.ReportMetric(float64(argus)/float64(upstream), "argus/upstream")
 }
+
+func benchReplay(b *testing.B, c replayCase, adir, udir string) {
+	numSeries, opts := c.series, c.opts()
+	b.ResetTimer()
+	var argus, upstream replayCost
+	for i := 0; i < b.N; i++ {
+		db := argus.measure(func() io.Closer { return openDB(b, adir, opts) }).(*DB)
+		if n := db.numSer.Load(); n != int64(numSeries) {
+			b.Fatalf("Argus replayed %d series, want %d", n, numSeries)
+		}
+		closeUntimed(b, db)
+		udb := upstream.measure(func() io.Closer { return openUpstream(b, udir) }).(*tsdb.DB)
+		if n := udb.Head().NumSeries(); n != uint64(numSeries) {
+			b.Fatalf("upstream replayed %d series, want %d", n, numSeries)
+		}
+		closeUntimed(b, udb)
+	}
+	n := float64(b.N)
+	b.ReportMetric(argus.ms()/n, "ms/replay")
+	b.ReportMetric(upstream.ms()/n, "upstream-ms/replay")
+	b.ReportMetric(argus.ms()/upstream.ms(), "argus/upstream")
+	b.ReportMetric(float64(argus.allocs)/n, "allocs/replay")
+	b.ReportMetric(float64(upstream.allocs)/n, "upstream-allocs/replay")
+}
+
+// replayCost sums the wall time and heap allocations of opens.
+type replayCost struct {
+	d      time.Duration
+	allocs uint64
+}
+
+// measure adds the cost of open, run after collecting the garbage of the
+// previous one, and returns what it opened.
+func (c *replayCost) measure(open func() io.Closer) io.Closer {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	db := open()
+	c.d += time.Since(start)
+	runtime.ReadMemStats(&after)
+	c.allocs += after.Mallocs - before.Mallocs
+	return db
+}
+
+func closeUntimed(b *testing.B, db io.Closer) {
+	b.StopTimer()
+	defer b.StartTimer()
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func (c *replayCost) ms() float64 { return float64(c.d) / float64(time.Millisecond) }

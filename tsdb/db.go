@@ -207,11 +207,17 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	db.copts = chunkOpts{mapper: db.chunks, chunkRange: db.blockRange, writeFailed: db.chunkWriteFailed}
 	db.copts.enc.Store(uint32(opts.FloatChunkEncoding))
+	rp.loadChunks()
 	walOpts := wlog.Options{Compress: true, Logger: logger, SegmentSize: opts.WALSegmentSize}
 	walProgressOpts := walOpts
 	walProgressOpts.Progress = opts.WALReplayProgress
 	db.wal, err = wlog.Open(filepath.Join(dir, walDirName), walProgressOpts, rp.walRecord)
 	rp.wait()
+	if err == nil {
+		if err = rp.finishChunks(filepath.Join(dir, walDirName)); err != nil {
+			db.wal.Close()
+		}
+	}
 	if err != nil {
 		db.chunks.Close()
 		db.closeBlocks()

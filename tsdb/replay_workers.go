@@ -1,12 +1,8 @@
 package tsdb
 
 import (
-	"fmt"
-	"math"
 	"runtime"
 	"sync"
-
-	"github.com/argusmon/argus/tsdb/chunkenc"
 )
 
 // replayBatch is how many samples go to a replay worker at once.
@@ -16,9 +12,6 @@ const replayBatch = 4096
 const (
 	replayWALSample uint8 = iota
 	replayWBLSample
-	// replayAttach restores the newest sample of a series given its chunks
-	// on disk.
-	replayAttach
 )
 
 type replayItem struct {
@@ -31,8 +24,8 @@ type replayItem struct {
 // replayWorkers apply replayed samples on every core, as Prometheus does:
 // the reader decodes and resolves series, and each series belongs to one
 // worker (by reference), so its samples keep their log order. Only a
-// series' worker touches its state; what the reader set before queueing
-// (chunks on disk) is visible to it through the channel.
+// series' worker touches its state; what the reader set when it created
+// the series (chunks on disk) is visible to it through the channel.
 type replayWorkers struct {
 	opts    *chunkOpts
 	db      *DB
@@ -45,9 +38,8 @@ type replayWorkers struct {
 }
 
 type replayCounts struct {
-	samples, ooo, badChunks int
-	buf                     []byte
-	_                       [64]byte // keep workers' counters off one cache line
+	samples, ooo int
+	_            [64]byte // keep workers' counters off one cache line
 }
 
 func newReplayWorkers(db *DB) *replayWorkers {
@@ -90,15 +82,10 @@ func (w *replayWorkers) apply(it replayItem, c *replayCounts) {
 	s := it.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch it.kind {
-	case replayAttach:
-		w.attach(s, c)
+	// Already in a chunk on disk (out-of-order ones come from the WBL). The
+	// reader drops most of these; it cannot for references beyond its index.
+	if it.kind == replayWALSample && s.nextHas && it.t <= s.nextT {
 		return
-	case replayWALSample:
-		// Already in a chunk on disk (out-of-order ones come from the WBL).
-		if s.nextHas && it.t <= s.nextT {
-			return
-		}
 	}
 	switch {
 	case !s.hasInOrder() || it.t > s.lastT:
@@ -113,36 +100,6 @@ func (w *replayWorkers) apply(it replayItem, c *replayCounts) {
 			c.samples++
 		}
 	}
-}
-
-// attach restores the newest sample of a series from the last of its
-// chunks on disk, dropping the chunks if that one cannot be read. Callers
-// hold s.mu.
-func (w *replayWorkers) attach(s *memSeries, c *replayCounts) {
-	last := s.chunks[len(s.chunks)-1]
-	var err error
-	var enc uint8
-	if enc, c.buf, err = w.db.chunks.Chunk(last.ref, c.buf[:0]); err == nil {
-		var it chunkenc.XORIterator
-		it.Reset(chunkenc.Encoding(enc), c.buf)
-		for it.Next() {
-			s.lastT, s.lastV = it.At()
-		}
-		err = it.Err()
-		if err == nil && s.lastT != last.maxT {
-			err = fmt.Errorf("last sample at %d, chunk says %d", s.lastT, last.maxT)
-		}
-	}
-	if err != nil {
-		w.db.logger.Warn("Drop the head chunks of a series whose last chunk cannot be read", "series", s.lset.String(), "err", err)
-		c.badChunks += len(s.chunks)
-		s.chunks, s.lastT, s.lastV = nil, math.MinInt64, 0
-		return
-	}
-	// Until the first commit, the commit bookkeeping is free: replay keeps
-	// the newest timestamp on disk there (the first commit resets it, its
-	// epoch being newer than the series').
-	s.nextT, s.nextHas = last.maxT, true
 }
 
 // add queues an item for the worker owning its series.
@@ -175,7 +132,6 @@ func (w *replayWorkers) stop() (total replayCounts) {
 	for _, c := range w.counts {
 		total.samples += c.samples
 		total.ooo += c.ooo
-		total.badChunks += c.badChunks
 	}
 	return total
 }

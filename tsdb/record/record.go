@@ -105,16 +105,20 @@ func (dec *Decoder) Series(rec []byte, series []RefSeries) ([]RefSeries, error) 
 	if GetType(rec) != Series {
 		return nil, fmt.Errorf("decode series record: record type %d is not %d", GetType(rec), Series)
 	}
+	// One copy of the whole record rather than one string per name and
+	// value: the label sets built from substrings of it copy them again
+	// (or, with other label implementations, keep them).
+	str := string(rec[1:])
 	d := encoding.NewDecbuf(rec[1:], errShort)
 	for len(d.B) > 0 && d.Err == nil {
 		ref := d.Be64()
 		n := d.Uvarint()
 		dec.builder.Reset()
 		for i := uint64(0); i < n && d.Err == nil; i++ {
-			name, value := d.UvarintBytes(), d.UvarintBytes()
+			name := substring(str, &d)
+			value := substring(str, &d)
 			if d.Err == nil {
-				// Copied: rec is typically a reused read buffer.
-				dec.builder.Add(string(name), string(value))
+				dec.builder.Add(name, value)
 			}
 		}
 		if d.Err != nil {
@@ -129,33 +133,117 @@ func (dec *Decoder) Series(rec []byte, series []RefSeries) ([]RefSeries, error) 
 	return series, nil
 }
 
+// substring reads a length-prefixed field of d and returns it as the part of
+// str, the string copy of d's whole input, that holds it.
+func substring(str string, d *encoding.Decbuf) string {
+	b := d.UvarintBytes()
+	if d.Err != nil {
+		return ""
+	}
+	end := len(str) - len(d.B)
+	return str[end-len(b) : end]
+}
+
 // Samples appends the samples of a Samples record to samples.
 func (dec *Decoder) Samples(rec []byte, samples []RefSample) ([]RefSample, error) {
-	if GetType(rec) != Samples {
-		return nil, fmt.Errorf("decode samples record: record type %d is not %d", GetType(rec), Samples)
+	it, err := dec.SampleIterator(rec)
+	if err != nil {
+		return nil, err
 	}
-	d := encoding.NewDecbuf(rec[1:], errShort)
-	if len(d.B) == 0 {
-		return samples, nil
-	}
-	baseRef, baseT := d.Be64(), int64(d.Be64())
-	start := len(samples)
-	for len(d.B) > 0 && d.Err == nil {
-		dref, dt := d.Varint(), d.Varint()
-		v := d.Be64()
-		if d.Err != nil {
+	for {
+		s, ok := it.Next()
+		if !ok {
 			break
 		}
-		samples = append(samples, RefSample{
-			Ref: storage.SeriesRef(int64(baseRef) + dref),
-			T:   baseT + dt,
-			V:   math.Float64frombits(v),
-		})
+		samples = append(samples, s)
 	}
-	if d.Err != nil {
-		return nil, fmt.Errorf("decode samples record after %d samples: %w", len(samples)-start, d.Err)
+	if err := it.Err(); err != nil {
+		return nil, err
 	}
 	return samples, nil
+}
+
+// SampleIterator reads the samples of a Samples record one at a time, for
+// a caller that drops most of them: WAL replay skips the samples already
+// in chunks on disk without materialising them.
+type SampleIterator struct {
+	b              []byte
+	baseRef, baseT int64
+	n              int
+	err            error
+}
+
+// SampleIterator returns an iterator over the samples of rec.
+func (*Decoder) SampleIterator(rec []byte) (SampleIterator, error) {
+	if GetType(rec) != Samples {
+		return SampleIterator{}, fmt.Errorf("decode samples record: record type %d is not %d", GetType(rec), Samples)
+	}
+	b := rec[1:]
+	if len(b) == 0 {
+		return SampleIterator{}, nil
+	}
+	if len(b) < 16 {
+		return SampleIterator{}, fmt.Errorf("decode samples record: %w: truncated or invalid header", errShort)
+	}
+	return SampleIterator{
+		b:       b[16:],
+		baseRef: int64(binary.BigEndian.Uint64(b)),
+		baseT:   int64(binary.BigEndian.Uint64(b[8:])),
+	}, nil
+}
+
+// Next returns the next sample; ok is false at the end of the record or
+// at a malformed sample, which Err then reports.
+func (it *SampleIterator) Next() (s RefSample, ok bool) {
+	b := it.b
+	if len(b) == 0 {
+		return s, false
+	}
+	dref, n := varint(b)
+	if n <= 0 {
+		return s, it.fail("reference")
+	}
+	b = b[n:]
+	dt, n := varint(b)
+	if n <= 0 {
+		return s, it.fail("timestamp")
+	}
+	b = b[n:]
+	if len(b) < 8 {
+		return s, it.fail("value")
+	}
+	it.b = b[8:]
+	it.n++
+	return RefSample{
+		Ref: storage.SeriesRef(it.baseRef + dref),
+		T:   it.baseT + dt,
+		V:   math.Float64frombits(binary.BigEndian.Uint64(b)),
+	}, true
+}
+
+func (it *SampleIterator) fail(what string) bool {
+	it.err = fmt.Errorf("decode samples record after %d samples: %w: truncated or invalid %s", it.n, errShort, what)
+	it.b = nil
+	return false
+}
+
+// Err returns what ended the iteration early, nil at the record's end.
+func (it *SampleIterator) Err() error { return it.err }
+
+// varint is binary.Varint with the one- and two-byte cases, those of
+// nearly every reference and timestamp delta of a scrape's record, inlined.
+func varint(b []byte) (int64, int) {
+	var ux uint64
+	n := 0
+	switch {
+	case len(b) > 0 && b[0] < 0x80:
+		ux, n = uint64(b[0]), 1
+	case len(b) > 1 && b[1] < 0x80:
+		ux, n = uint64(b[0]&0x7f)|uint64(b[1])<<7, 2
+	default:
+		return binary.Varint(b)
+	}
+	return int64(ux>>1) ^ -int64(ux&1), n
 }
 
 // EncodeMinValidTime appends a MinValidTime record for mint to b: the type

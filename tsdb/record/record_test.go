@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"testing"
 
@@ -173,6 +174,21 @@ func TestMinValidTimeMatchesUpstream(t *testing.T) {
 			if _, err := dec.MinValidTime(bad); err == nil {
 				t.Fatalf("decoded malformed record %x", bad)
 			}
+		}
+	}
+}
+
+func TestVarintMatchesBinary(t *testing.T) {
+	for _, x := range []int64{0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, -8193, 1 << 40, -(1 << 40), math.MaxInt64, math.MinInt64} {
+		b := binary.AppendVarint(nil, x)
+		got, n := varint(b)
+		if got != x || n != len(b) {
+			t.Errorf("varint(%d) = %d, %d bytes; want %d bytes", x, got, n, len(b))
+		}
+	}
+	for _, b := range [][]byte{nil, {0x80}, {0xff, 0xff}} {
+		if _, n := varint(b); n > 0 {
+			t.Errorf("varint(%x) accepted a truncated varint", b)
 		}
 	}
 }

@@ -112,10 +112,11 @@ func Segments(dir string) (first, last int, err error) {
 // A checkpoint is written whole before it is renamed into place, so any
 // damage in it is an error, not a tail to repair.
 func replayCheckpoint(cpDir string, replay func([]byte) error) error {
-	r, err := NewReader(cpDir)
+	rr, err := NewReader(cpDir)
 	if err != nil {
 		return err
 	}
+	r := newPrefetcher(rr)
 	defer r.Close()
 	for r.Next() {
 		if replay == nil {

@@ -86,10 +86,11 @@ func Open(dir string, opts Options, replay func(rec []byte) error) (*Writer, err
 			return nil, err
 		}
 	}
-	r, err := NewRangeReader(dir, cpIdx+1, -1)
+	rr, err := NewRangeReader(dir, cpIdx+1, -1)
 	if err != nil {
 		return nil, err
 	}
+	r := newPrefetcher(rr)
 	first, last := cpIdx+1, cpIdx+1
 	if segs, err := listSegments(dir); err == nil && len(segs) > 0 {
 		first, last = max(first, segs[0]), segs[len(segs)-1]
