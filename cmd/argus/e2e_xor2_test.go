@@ -23,9 +23,12 @@ func TestFloatChunkEncodingConfig(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	p := startArgus(t, "--config.file="+cfgPath, "--storage.tsdb.path="+dataDir, "--web.enable-remote-write-receiver")
 
-	// 200 samples 15s apart: the first 120 fill a chunk, which the head
-	// writes to chunks_head when it cuts the next one.
-	base := time.Now().Add(-time.Hour).UnixMilli()
+	// 200 samples 15s apart from the start of a 2h block range: the first
+	// 120 fill a chunk, which the head writes to chunks_head when it cuts
+	// the next one. (Nearer the end of a range the head would stretch one
+	// chunk to the range's end instead, as Prometheus does.)
+	const blockRange = 2 * time.Hour
+	base := time.Now().Add(-2 * blockRange).Truncate(blockRange).UnixMilli()
 	req := &prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
 		Labels: []prompb.Label{{Name: "__name__", Value: "xor2_test"}},
 	}}}
