@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -289,7 +290,7 @@ func mergeSameLabelset(m evalMatrix) (evalMatrix, error) {
 	}
 	for i := range out {
 		pts := out[i].points
-		slices.SortFunc(pts, func(a, b FPoint) int { return compareInt64(a.T, b.T) })
+		slices.SortFunc(pts, func(a, b FPoint) int { return cmp.Compare(a.T, b.T) })
 		for j := 1; j < len(pts); j++ {
 			if pts[j].T == pts[j-1].T {
 				return nil, errDuplicateLabelset
@@ -297,16 +298,6 @@ func mergeSameLabelset(m evalMatrix) (evalMatrix, error) {
 		}
 	}
 	return out, nil
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func unwrapParens(e parser.Expr) parser.Expr {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	utsdb "github.com/prometheus/prometheus/tsdb"
 
+	"github.com/argusmon/argus/internal/cputime"
 	"github.com/argusmon/argus/tsdb"
 )
 
@@ -152,7 +153,7 @@ func benchScrapes(b *testing.B, series int, body []byte, scrape func(time.Time) 
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -163,7 +164,7 @@ func benchScrapes(b *testing.B, series int, body []byte, scrape func(time.Time) 
 		}
 	}
 	b.StopTimer()
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	runtime.ReadMemStats(&after)
 	samples := float64(series) * float64(b.N)
 	b.ReportMetric(samples/b.Elapsed().Seconds(), "samples/s")

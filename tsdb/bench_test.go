@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/argusmon/argus/internal/cputime"
 	"github.com/argusmon/argus/storage"
 )
 
@@ -74,11 +75,11 @@ func benchAppend(b *testing.B, ls []labels.Labels, newApp func() storage.Appende
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
-	start, cpuStart := time.Now(), processCPU()
+	start, cpuStart := time.Now(), cputime.Process()
 	for i := 0; i < b.N; i++ {
 		round(benchHeadBase + int64(i+1)*15_000)
 	}
-	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	elapsed, cpu := time.Since(start), cputime.Process()-cpuStart
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
 	samples := float64(b.N * len(ls))

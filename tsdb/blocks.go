@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -106,7 +107,7 @@ func (db *DB) loadBlocks() error {
 
 func sortBlocks(bs []*block.Block) {
 	slices.SortFunc(bs, func(a, b *block.Block) int {
-		if c := cmpInt64(a.Meta().MinTime, b.Meta().MinTime); c != 0 {
+		if c := cmp.Compare(a.Meta().MinTime, b.Meta().MinTime); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Meta().ULID, b.Meta().ULID)

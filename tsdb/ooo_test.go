@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"math"
@@ -36,7 +37,7 @@ func oooScenario(t *testing.T, dir string, window int64) (*DB, map[string][]samp
 // addSample inserts s into want's series k, keeping it sorted.
 func addSample(want map[string][]sample, k string, s sample) {
 	ss := want[k]
-	i, _ := slices.BinarySearchFunc(ss, s.t, func(a sample, t int64) int { return cmpInt64(a.t, t) })
+	i, _ := slices.BinarySearchFunc(ss, s.t, func(a sample, t int64) int { return cmp.Compare(a.t, t) })
 	want[k] = slices.Insert(ss, i, s)
 }
 

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -65,7 +66,7 @@ func mergedBlocks(blocks []testBlock) map[string][]sample {
 	for _, b := range blocks {
 		for k, ss := range b.data {
 			for _, s := range ss {
-				i, found := slices.BinarySearchFunc(out[k], s.t, func(a sample, t int64) int { return cmpInt64(a.t, t) })
+				i, found := slices.BinarySearchFunc(out[k], s.t, func(a sample, t int64) int { return cmp.Compare(a.t, t) })
 				if !found {
 					out[k] = slices.Insert(out[k], i, s)
 				}

@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -82,7 +83,7 @@ func (m *mmChunks) index() {
 		for i := range order {
 			order[i] = int32(i)
 		}
-		slices.SortStableFunc(order, func(a, b int32) int { return cmpUint64(uint64(m.refs[a]), uint64(m.refs[b])) })
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(m.refs[a], m.refs[b]) })
 		m.sparse = map[storage.SeriesRef]int32{}
 	}
 	m.sorted = make([]headChunk, 0, n)
@@ -105,16 +106,6 @@ func (m *mmChunks) index() {
 		}
 	}
 	m.refs, m.chunks = nil, nil
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // unreadable is a series of verify's list whose last chunk cannot be read.

@@ -255,7 +255,7 @@ func (s *memSeries) timeRange() (mint, maxt int64, ok bool) {
 // would go. Callers hold mu.
 func (s *memSeries) findOOO(t int64) (int, bool) {
 	return slices.BinarySearchFunc(s.oooList(), t, func(a sample, t int64) int {
-		return cmpInt64(a.t, t)
+		return cmp.Compare(a.t, t)
 	})
 }
 
@@ -264,14 +264,4 @@ func (s *memSeries) findOOO(t int64) (int, bool) {
 func (s *memSeries) oooValueIs(t int64, v float64) bool {
 	i, found := s.findOOO(t)
 	return found && math.Float64bits(s.ooo.s[i].v) == math.Float64bits(v)
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

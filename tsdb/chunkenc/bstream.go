@@ -160,3 +160,19 @@ func (r *bitReader) readOnes(limit uint8) (uint8, error) {
 	}
 	return n, nil
 }
+
+// writeVarint and writeUvarint write the varints that open a chunk: the
+// first timestamp and the first delta.
+func (w *bitWriter) writeVarint(x int64) {
+	var buf [binary.MaxVarintLen64]byte
+	for _, c := range buf[:binary.PutVarint(buf[:], x)] {
+		w.writeByte(c)
+	}
+}
+
+func (w *bitWriter) writeUvarint(x uint64) {
+	var buf [binary.MaxVarintLen64]byte
+	for _, c := range buf[:binary.PutUvarint(buf[:], x)] {
+		w.writeByte(c)
+	}
+}

@@ -161,19 +161,11 @@ func (a *XORAppender) Append(t int64, v float64) error {
 	var tDelta uint64
 	switch num {
 	case 0:
-		var buf [binary.MaxVarintLen64]byte
-		n := binary.PutVarint(buf[:], t)
-		for _, c := range buf[:n] {
-			w.writeByte(c)
-		}
+		w.writeVarint(t)
 		w.writeBits(math.Float64bits(v), 64)
 	case 1:
 		tDelta = uint64(t - a.t)
-		var buf [binary.MaxVarintLen64]byte
-		n := binary.PutUvarint(buf[:], tDelta)
-		for _, c := range buf[:n] {
-			w.writeByte(c)
-		}
+		w.writeUvarint(tDelta)
 		a.writeValue(v)
 	case MaxSamples:
 		return ErrChunkFull
