@@ -103,19 +103,28 @@ func (c *XORChunk) Compact() {
 }
 
 // Appender returns an appender that continues the chunk. For a non-empty
-// chunk it decodes the whole chunk to recover the encoder state.
+// chunk it decodes the whole chunk to recover the encoder state. An XOR2
+// chunk written with start timestamps cannot be continued: Argus would
+// have to carry their stream on.
 func (c *XORChunk) Appender() (*XORAppender, error) {
-	if c.enc == EncXOR2 {
-		return c.appender2()
+	hs, err := floatHeaderSize(c.enc)
+	if err != nil {
+		return nil, err
 	}
 	a := &XORAppender{c: c, leading: 0xff}
 	if c.NumSamples() == 0 {
-		c.w.b = c.w.b[:headerSize]
+		c.w.b = c.w.b[:hs]
+		if c.enc == EncXOR2 {
+			c.w.b[headerSize] = 0 // no start timestamps
+		}
 		c.w.free = 0
 		return a, nil
 	}
+	if c.enc == EncXOR2 && c.w.b[headerSize] != 0 {
+		return nil, errResumeST
+	}
 	var it XORIterator
-	it.Reset(EncXOR, c.w.b)
+	it.Reset(c.enc, c.w.b)
 	for it.Next() {
 	}
 	if it.Err() != nil {
@@ -123,9 +132,13 @@ func (c *XORChunk) Appender() (*XORAppender, error) {
 	}
 	// Bits consumed = all bits loaded minus bits still buffered.
 	used := it.br.pos*8 - int(it.br.valid)
-	c.w.b = c.w.b[:headerSize+(used+7)/8]
+	c.w.b = c.w.b[:hs+(used+7)/8]
 	c.w.free = uint8((8 - used%8) % 8)
 	a.t, a.v, a.tDelta = it.t, it.v, it.tDelta
+	if c.enc == EncXOR2 {
+		// XOR2 XORs with the last value that was not a stale marker.
+		a.v = it.base
+	}
 	a.leading, a.trailing = it.leading, it.trailing
 	return a, nil
 }

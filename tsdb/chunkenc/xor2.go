@@ -45,34 +45,6 @@ const (
 	dodBits20 = 20
 )
 
-// appender2 is Appender for an XOR2 chunk. Resuming a chunk written with
-// start timestamps fails: Argus would have to continue their stream.
-func (c *XORChunk) appender2() (*XORAppender, error) {
-	a := &XORAppender{c: c, leading: 0xff}
-	if c.NumSamples() == 0 {
-		c.w.b = c.w.b[:xor2HeaderSize]
-		c.w.b[headerSize] = 0
-		c.w.free = 0
-		return a, nil
-	}
-	if c.w.b[headerSize] != 0 {
-		return nil, errResumeST
-	}
-	var it XORIterator
-	it.Reset(EncXOR2, c.w.b)
-	for it.Next() {
-	}
-	if it.Err() != nil {
-		return nil, it.Err()
-	}
-	used := it.br.pos*8 - int(it.br.valid)
-	c.w.b = c.w.b[:xor2HeaderSize+(used+7)/8]
-	c.w.free = uint8((8 - used%8) % 8)
-	a.t, a.v, a.tDelta = it.t, it.base, it.tDelta
-	a.leading, a.trailing = it.leading, it.trailing
-	return a, nil
-}
-
 // append2 appends a sample to an XOR2 chunk holding num samples. a.v is
 // the last value that was not a stale marker, the XOR base. No start
 // timestamp is written, so the header byte stays 0.
