@@ -12,6 +12,7 @@ import (
 
 	"github.com/argusmon/argus/storage"
 	"github.com/argusmon/argus/tsdb/block"
+	"github.com/argusmon/argus/tsdb/record"
 	"github.com/argusmon/argus/tsdb/tombstones"
 )
 
@@ -37,11 +38,10 @@ type oooSeries struct {
 // them from the head, and deletes the WBL segments it no longer needs.
 //
 // Every out-of-order sample in those segments is either one of the samples
-// written here or is at or after the minimum valid time and hence still in
-// the WAL, whose checkpoints keep what is at or after it: Argus, like
-// Prometheus, logs every sample to the WAL, out-of-order ones too. Compact
-// calls this after cutting the head, as Prometheus compacts its
-// out-of-order head after the in-order one.
+// written here or is at or after the minimum valid time and logged again to
+// the new segment first (relogOOO): WAL replay takes out-of-order samples
+// from the WBL only. Compact calls this after cutting the head, as
+// Prometheus compacts its out-of-order head after the in-order one.
 func (db *DB) compactOOO(ctx context.Context) error {
 	// Every commit logged to the segments before seg has been applied:
 	// commits hold commitMu from logging to applying.
@@ -52,9 +52,14 @@ func (db *DB) compactOOO(ctx context.Context) error {
 	}
 	floor := db.minValid.Load()
 	seg, err := db.wbl.NextSegment()
+	if err != nil {
+		err = fmt.Errorf("start a WBL segment: %w", err)
+	} else {
+		err = db.relogOOO(floor)
+	}
 	db.commitMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("compact out-of-order samples: start a WBL segment: %w", err)
+		return fmt.Errorf("compact out-of-order samples: %w", err)
 	}
 
 	snap, err := db.snapshotOOO(ctx, floor)
@@ -83,6 +88,43 @@ func (db *DB) compactOOO(ctx context.Context) error {
 	}
 	if err := db.wbl.Truncate(seg); err != nil {
 		return fmt.Errorf("compact out-of-order samples: truncate WBL before segment %d: %w", seg, err)
+	}
+	return nil
+}
+
+// relogOOO logs the head's out-of-order samples at or after floor to the
+// WBL segment just started, so that deleting the segments before it loses
+// none of the samples compaction leaves in the head. Callers hold commitMu,
+// so no commit logs to the WBL meanwhile.
+func (db *DB) relogOOO(floor int64) error {
+	const batch = 10_000 // samples per record, to keep records to a few pages
+	var (
+		recs []record.RefSample
+		buf  []byte
+		err  error
+	)
+	flush := func() {
+		buf = record.EncodeSamples(recs, buf[:0])
+		err = db.wbl.Log(buf)
+		recs = recs[:0]
+	}
+	db.series.each(func(s *memSeries) bool {
+		s.mu.Lock()
+		j, _ := s.findOOO(floor)
+		for _, smp := range s.oooList()[j:] {
+			recs = append(recs, record.RefSample{Ref: s.ref, T: smp.t, V: smp.v})
+		}
+		s.mu.Unlock()
+		if len(recs) >= batch {
+			flush()
+		}
+		return err == nil
+	})
+	if err == nil && len(recs) > 0 {
+		flush()
+	}
+	if err != nil {
+		return fmt.Errorf("log the out-of-order samples kept in the head again: %w", err)
 	}
 	return nil
 }

@@ -329,3 +329,30 @@ func TestSnapshotOutOfOrderOlderThanBlocks(t *testing.T) {
 	defer sdb.Close()
 	assertData(t, want, query(t, sdb, math.MinInt64, math.MaxInt64))
 }
+
+// TestOutOfOrderInHeadSurvivesWBLTruncation checks that an out-of-order
+// sample left in the head by a compaction (newer than the new floor, older
+// than its series' last full chunk) survives a restart: WAL replay skips
+// samples already in head chunks, so the WBL, truncated by the compaction,
+// must still hold it.
+func TestOutOfOrderInHeadSurvivesWBLTruncation(t *testing.T) {
+	dir := t.TempDir()
+	opts := &Options{MinBlockDuration: testRange, OutOfOrderTimeWindow: 200_000, DisableCompaction: true}
+	db := openDB(t, dir, opts)
+	want := fillSeries(t, db, []labels.Labels{up1}, 0, 1000, 650)
+	commit(t, db, appendCase{up1, 550_500, 42})
+	addSample(want, up1.String(), sample{550_500, 42})
+	if err := db.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if floor := db.minValid.Load(); floor > 550_500 {
+		t.Fatalf("the cut went to %d, past the out-of-order sample", floor)
+	}
+	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openDB(t, dir, opts)
+	defer db.Close()
+	assertData(t, want, query(t, db, math.MinInt64, math.MaxInt64))
+}
