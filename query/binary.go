@@ -272,11 +272,15 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 		oneVals     = make([]float64, len(one))
 		matchedOne  = make([]bool, n)
 		matchedMany = make([]map[uint64]struct{}, n)
-		metrics     = make(map[[2]int]labels.Labels)
-		lb          = labels.NewBuilder(labels.EmptyLabels())
-		mc, oc      = newCursor(many), newCursor(one)
-		b           = newOutBuilder(ev, len(many))
-		dropName    = changesMetric(e.Op) || (e.ReturnBool && !ev.delayedNameRemoval)
+		metrics     = make(map[[2]int]pairMetric)
+		// lastPair is, per "many" series, the result metric of the pair it
+		// formed last: series pair with the same partner step after step,
+		// so this spares a map lookup and a label hash per result point.
+		lastPair = make([]pairMetric, len(many))
+		lb       = labels.NewBuilder(labels.EmptyLabels())
+		mc, oc   = newCursor(many), newCursor(one)
+		b        = newOutBuilder(ev, len(many))
+		dropName = changesMetric(e.Op) || (e.ReturnBool && !ev.delayedNameRemoval)
 	)
 	b.dense = true
 	// One-to-one results are labelled by the left series alone, so each
@@ -326,19 +330,25 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 			if e.ReturnBool {
 				v, keep = boolValue(keep), true
 			}
-			key := [2]int{m.series, oi}
-			metric, ok := metrics[key]
-			if !ok {
-				metric = resultMetric(lb, many[m.series].metric, one[oi].metric, matching, dropName)
-				metrics[key] = metric
+			pm := lastPair[m.series]
+			if !pm.set || pm.one != oi {
+				key := [2]int{m.series, oi}
+				var ok bool
+				if pm, ok = metrics[key]; !ok {
+					l := resultMetric(lb, many[m.series].metric, one[oi].metric, matching, dropName)
+					pm = pairMetric{metric: l, hash: l.Hash(), one: oi, set: true}
+					metrics[key] = pm
+				}
+				lastPair[m.series] = pm
 			}
+			metric := pm.metric
 			if matching.Card == parser.CardOneToOne {
 				if matchedOne[sig] {
 					return nil, fmt.Errorf("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
 				}
 				matchedOne[sig] = true
 			} else {
-				h := metric.Hash()
+				h := pm.hash
 				if matchedMany[sig] == nil {
 					matchedMany[sig] = make(map[uint64]struct{})
 				}
@@ -352,9 +362,9 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 			}
 			resDropName := e.ReturnBool || many[m.series].dropName
 			if oneToOne {
-				err = b.addFrom(m.series, metric, resDropName, ts, v)
+				err = b.addFrom(m.series, metric, pm.hash, resDropName, ts, v)
 			} else {
-				err = b.add(metric, resDropName, ts, v)
+				err = b.addHashed(metric, pm.hash, resDropName, ts, v)
 			}
 			if err != nil {
 				return nil, err
@@ -362,6 +372,15 @@ func (ev *evaluator) vectorVector(e *parser.BinaryExpr, lhs, rhs evalMatrix) (ev
 		}
 	}
 	return b.out, nil
+}
+
+// pairMetric is the result metric of a pair of matched series, with its
+// hash; one is the "one" side's series.
+type pairMetric struct {
+	metric labels.Labels
+	hash   uint64
+	one    int
+	set    bool
 }
 
 // resultMetric returns the labels of a vector-vector result: those of the

@@ -67,8 +67,7 @@ func (b *outBuilder) overwrite(from evalMatrix) {
 // never gains more points than src has, and it writes each after src's
 // point at the same step was read. Should another input series feed it,
 // it moves to a slice of its own.
-func (b *outBuilder) addFrom(src int, metric labels.Labels, dropName bool, t int64, f float64) error {
-	h := metric.Hash()
+func (b *outBuilder) addFrom(src int, metric labels.Labels, h uint64, dropName bool, t int64, f float64) error {
 	i, ok := b.index[h]
 	switch {
 	case !ok && !b.owning[src]:
@@ -85,7 +84,7 @@ func (b *outBuilder) addFrom(src int, metric labels.Labels, dropName bool, t int
 		b.owning[b.owner[i]] = false
 		s.points, b.owner[i] = own, -1
 	}
-	return b.add(metric, dropName, t, f)
+	return b.addHashed(metric, h, dropName, t, f)
 }
 
 // handOver takes the overwritten slices from the input, which must not
@@ -103,7 +102,11 @@ func newOutBuilder(ev *evaluator, sizeHint int) *outBuilder {
 }
 
 func (b *outBuilder) add(metric labels.Labels, dropName bool, t int64, f float64) error {
-	h := metric.Hash()
+	return b.addHashed(metric, metric.Hash(), dropName, t, f)
+}
+
+// addHashed is add for a caller that already has metric's hash h.
+func (b *outBuilder) addHashed(metric labels.Labels, h uint64, dropName bool, t int64, f float64) error {
 	i, ok := b.index[h]
 	if !ok {
 		i = len(b.out)
