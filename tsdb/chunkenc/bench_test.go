@@ -19,67 +19,25 @@ func benchSamples() []sample {
 }
 
 func BenchmarkXOREncode(b *testing.B) {
-	samples := benchSamples()
-	b.Run("argus", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			c := NewXORChunk()
-			app, _ := c.Appender()
-			for _, s := range samples {
-				_ = app.Append(s.t, s.v)
-			}
-		}
-		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
-	})
-	b.Run("upstream", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			c := upstream.NewXORChunk()
-			app, _ := c.Appender()
-			for _, s := range samples {
-				app.Append(0, s.t, s.v)
-			}
-		}
-		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
-	})
+	benchEncode(b, EncXOR, func() upstream.Chunk { return upstream.NewXORChunk() })
 }
 
-func BenchmarkXORDecode(b *testing.B) {
-	samples := benchSamples()
-	c := NewXORChunk()
-	app, _ := c.Appender()
-	for _, s := range samples {
-		_ = app.Append(s.t, s.v)
-	}
-	b.Run("argus", func(b *testing.B) {
-		b.ReportAllocs()
-		var it XORIterator
-		for i := 0; i < b.N; i++ {
-			it.Reset(EncXOR, c.Bytes())
-			for it.Next() {
-			}
-		}
-		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
-	})
-	b.Run("upstream", func(b *testing.B) {
-		b.ReportAllocs()
-		uc, _ := upstream.FromData(upstream.EncXOR, c.Bytes())
-		var it upstream.Iterator
-		for i := 0; i < b.N; i++ {
-			it = uc.Iterator(it)
-			for it.Next() != upstream.ValNone {
-			}
-		}
-		b.ReportMetric(float64(b.N*len(samples))/b.Elapsed().Seconds(), "samples/s")
-	})
-}
+func BenchmarkXORDecode(b *testing.B) { benchDecode(b, EncXOR, upstream.EncXOR) }
 
 func BenchmarkXOR2Encode(b *testing.B) {
+	benchEncode(b, EncXOR2, func() upstream.Chunk { return upstream.NewXOR2Chunk() })
+}
+
+func BenchmarkXOR2Decode(b *testing.B) { benchDecode(b, EncXOR2, upstream.EncXOR2) }
+
+// benchEncode encodes benchSamples into a fresh chunk per op, in enc with
+// Argus and with the upstream chunk newUpstream returns.
+func benchEncode(b *testing.B, enc Encoding, newUpstream func() upstream.Chunk) {
 	samples := benchSamples()
 	b.Run("argus", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			c := NewXOR2Chunk()
+			c, _ := NewFloatChunk(enc)
 			app, _ := c.Appender()
 			for _, s := range samples {
 				_ = app.Append(s.t, s.v)
@@ -90,8 +48,7 @@ func BenchmarkXOR2Encode(b *testing.B) {
 	b.Run("upstream", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			c := upstream.NewXOR2Chunk()
-			app, _ := c.Appender()
+			app, _ := newUpstream().Appender()
 			for _, s := range samples {
 				app.Append(0, s.t, s.v)
 			}
@@ -100,9 +57,11 @@ func BenchmarkXOR2Encode(b *testing.B) {
 	})
 }
 
-func BenchmarkXOR2Decode(b *testing.B) {
+// benchDecode decodes one chunk of benchSamples in enc per op, with Argus's
+// iterator and with upstream's reading the same bytes as upEnc.
+func benchDecode(b *testing.B, enc Encoding, upEnc upstream.Encoding) {
 	samples := benchSamples()
-	c := NewXOR2Chunk()
+	c, _ := NewFloatChunk(enc)
 	app, _ := c.Appender()
 	for _, s := range samples {
 		_ = app.Append(s.t, s.v)
@@ -111,7 +70,7 @@ func BenchmarkXOR2Decode(b *testing.B) {
 		b.ReportAllocs()
 		var it XORIterator
 		for i := 0; i < b.N; i++ {
-			it.Reset(EncXOR2, c.Bytes())
+			it.Reset(enc, c.Bytes())
 			for it.Next() {
 			}
 		}
@@ -119,7 +78,7 @@ func BenchmarkXOR2Decode(b *testing.B) {
 	})
 	b.Run("upstream", func(b *testing.B) {
 		b.ReportAllocs()
-		uc, _ := upstream.FromData(upstream.EncXOR2, c.Bytes())
+		uc, _ := upstream.FromData(upEnc, c.Bytes())
 		var it upstream.Iterator
 		for i := 0; i < b.N; i++ {
 			it = uc.Iterator(it)

@@ -11,10 +11,13 @@ import (
 var errShortStream = errors.New("chunk bit stream is truncated")
 
 // bitWriter appends bits to a byte slice, most significant bit first.
-// free is the number of unused low bits in the last byte of b.
+// free is the number of unused low bits in the last byte of b. gentle
+// grows a full buffer by allocator size class rather than by doubling (see
+// push): for chunks that stay in memory while they fill.
 type bitWriter struct {
-	b    []byte
-	free uint8
+	b      []byte
+	free   uint8
+	gentle bool
 }
 
 func (w *bitWriter) writeBit(bit bool) {

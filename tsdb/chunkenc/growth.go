@@ -2,13 +2,15 @@ package chunkenc
 
 import "fmt"
 
-// push appends one byte, growing a full buffer gently: an open chunk is
-// most of a head series' memory, and append's doubling would leave up to
-// half of it unused, where stepping through the allocator's size classes
-// leaves at most one step (about 12%). The extra copies while a chunk fills
-// are cheap.
+// push appends one byte. A gentle writer grows a full buffer by one
+// allocator size class: an open head chunk is most of a head series'
+// memory, and append's doubling would leave up to half of it unused, where
+// stepping through the size classes leaves at most one step (about 12%).
+// The extra copies cost little there, since the head sizes a chunk like its
+// predecessor and reserves room once a quarter is written; a chunk encoded
+// in one go (compaction, remote read) keeps append's doubling.
 func (w *bitWriter) push(c byte) {
-	if len(w.b) == cap(w.b) {
+	if w.gentle && len(w.b) == cap(w.b) {
 		if n := nextSizeClass(cap(w.b)); n > 0 {
 			b := make([]byte, len(w.b), n)
 			copy(b, w.b)
@@ -37,10 +39,11 @@ func nextSizeClass(c int) int {
 	return (c/step + 1) * step
 }
 
-// NewFloatChunkSized returns an empty chunk in enc (EncXOR or EncXOR2) with
-// room for about size bytes, header included, before its buffer grows: a
-// series' next chunk is usually about as large as its last, and sizing it
-// so saves the copies and garbage of growing it one step at a time.
+// NewFloatChunkSized returns an empty chunk in enc (EncXOR or EncXOR2) for
+// the head, with room for about size bytes, header included, before its
+// buffer grows, and growing gently after that (see push): a series' next
+// chunk is usually about as large as its last, and sizing it so saves the
+// copies and garbage of growing it one step at a time.
 func NewFloatChunkSized(enc Encoding, size int) (*XORChunk, error) {
 	hs, err := floatHeaderSize(enc)
 	if err != nil {
@@ -51,7 +54,7 @@ func NewFloatChunkSized(enc Encoding, size int) (*XORChunk, error) {
 		size = n
 	}
 	b := make([]byte, hs, size)
-	return &XORChunk{w: bitWriter{b: b}, enc: enc}, nil
+	return &XORChunk{w: bitWriter{b: b, gentle: true}, enc: enc}, nil
 }
 
 // Reserve grows the buffer, if needed, to hold about n bytes, header

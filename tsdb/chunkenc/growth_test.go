@@ -2,8 +2,9 @@ package chunkenc
 
 import "testing"
 
-// A chunk filled sample by sample keeps its buffer within one allocator
-// size class of its length, where doubling could leave half of it unused.
+// A head chunk filled sample by sample keeps its buffer within one
+// allocator size class of its length, where doubling could leave half of it
+// unused.
 func TestChunkBufferGrowsBySizeClass(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -14,7 +15,10 @@ func TestChunkBufferGrowsBySizeClass(t *testing.T) {
 		{"random bits", func(i int) float64 { return float64(uint64(i)*0x9e3779b97f4a7c15) / 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewXORChunk()
+			c, err := NewFloatChunkSized(EncXOR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
 			app, err := c.Appender()
 			if err != nil {
 				t.Fatal(err)
