@@ -2,7 +2,6 @@ package scrape
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-	utsdb "github.com/prometheus/prometheus/tsdb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/argusmon/argus/tsdb"
 )
 
 // benchOMContentType is what client_golang answers to Argus's default
@@ -72,45 +67,8 @@ func BenchmarkScrapeAppendOpenMetrics(b *testing.B) {
 	series := countSeries(body)
 	b.Logf("payload: %d samples, %d bytes", series, len(body))
 
-	b.Run("nop/repeat", func(b *testing.B) {
-		sl := testLoop(b, jobConfig("node", "node-1:9100"), nopAppendable{})
-		benchScrapes(b, series, body, func(t time.Time) error {
-			_, err := sl.appendExposition(nopAppender{}, body, benchOMContentType, t)
-			return err
-		})
-	})
-	b.Run("head/argus", func(b *testing.B) {
-		db, err := tsdb.Open(b.TempDir(), &tsdb.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = db.Close() })
-		sl := testLoop(b, jobConfig("node", "node-1:9100"), db)
-		benchScrapes(b, series, body, func(t time.Time) error {
-			app := db.Appender(context.Background())
-			if _, err := sl.appendExposition(app, body, benchOMContentType, t); err != nil {
-				_ = app.Rollback()
-				return err
-			}
-			return app.Commit()
-		})
-	})
-	b.Run("head/upstream", func(b *testing.B) {
-		udb, err := utsdb.Open(b.TempDir(), nil, nil, utsdb.DefaultOptions(), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = udb.Close() })
-		ul := newUpstreamLoop(labels.FromStrings("instance", "node-1:9100", "job", "node"))
-		benchScrapes(b, series, body, func(t time.Time) error {
-			app := udb.Appender(context.Background())
-			if err := ul.append(app, body, benchOMContentType, t); err != nil {
-				_ = app.Rollback()
-				return err
-			}
-			return app.Commit()
-		})
-	})
+	benchRepeat(b, series, body, benchOMContentType)
+	benchHeads(b, series, body, benchOMContentType)
 }
 
 // TestOpenMetricsBenchPayloadTakesKnownPath guards the benchmark: its body

@@ -90,13 +90,7 @@ func BenchmarkScrapeAppend(b *testing.B) {
 	series := countSeries(body)
 	b.Logf("payload: %d series, %d bytes", series, len(body))
 
-	b.Run("nop/repeat", func(b *testing.B) {
-		sl := testLoop(b, jobConfig("node", "node-1:9100"), nopAppendable{})
-		benchScrapes(b, series, body, func(t time.Time) error {
-			_, err := sl.appendExposition(nopAppender{}, body, benchContentType, t)
-			return err
-		})
-	})
+	benchRepeat(b, series, body, benchContentType)
 	b.Run("nop/first", func(b *testing.B) {
 		sl := testLoop(b, jobConfig("node", "node-1:9100"), nopAppendable{})
 		benchScrapes(b, series, body, func(t time.Time) error {
@@ -105,6 +99,23 @@ func BenchmarkScrapeAppend(b *testing.B) {
 			return err
 		})
 	})
+	benchHeads(b, series, body, benchContentType)
+}
+
+// benchRepeat is the nop/repeat case for body served as contentType.
+func benchRepeat(b *testing.B, series int, body []byte, contentType string) {
+	b.Run("nop/repeat", func(b *testing.B) {
+		sl := testLoop(b, jobConfig("node", "node-1:9100"), nopAppendable{})
+		benchScrapes(b, series, body, func(t time.Time) error {
+			_, err := sl.appendExposition(nopAppender{}, body, contentType, t)
+			return err
+		})
+	})
+}
+
+// benchHeads is the head/argus and head/upstream pair for body served as
+// contentType.
+func benchHeads(b *testing.B, series int, body []byte, contentType string) {
 	b.Run("head/argus", func(b *testing.B) {
 		db, err := tsdb.Open(b.TempDir(), &tsdb.Options{})
 		if err != nil {
@@ -114,7 +125,7 @@ func BenchmarkScrapeAppend(b *testing.B) {
 		sl := testLoop(b, jobConfig("node", "node-1:9100"), db)
 		benchScrapes(b, series, body, func(t time.Time) error {
 			app := db.Appender(context.Background())
-			if _, err := sl.appendExposition(app, body, benchContentType, t); err != nil {
+			if _, err := sl.appendExposition(app, body, contentType, t); err != nil {
 				_ = app.Rollback()
 				return err
 			}
@@ -122,17 +133,15 @@ func BenchmarkScrapeAppend(b *testing.B) {
 		})
 	})
 	b.Run("head/upstream", func(b *testing.B) {
-		opts := utsdb.DefaultOptions()
-		udb, err := utsdb.Open(b.TempDir(), nil, nil, opts, nil)
+		udb, err := utsdb.Open(b.TempDir(), nil, nil, utsdb.DefaultOptions(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = udb.Close() })
-		target := labels.FromStrings("instance", "node-1:9100", "job", "node")
-		ul := newUpstreamLoop(target)
+		ul := newUpstreamLoop(labels.FromStrings("instance", "node-1:9100", "job", "node"))
 		benchScrapes(b, series, body, func(t time.Time) error {
 			app := udb.Appender(context.Background())
-			if err := ul.append(app, body, benchContentType, t); err != nil {
+			if err := ul.append(app, body, contentType, t); err != nil {
 				_ = app.Rollback()
 				return err
 			}
