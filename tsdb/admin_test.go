@@ -102,8 +102,7 @@ func TestDelete(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Prometheus reads the same from the tombstones files and WAL.
-			uopts := tsdb.DefaultOptions()
-			uopts.RetentionDuration = 0
+			uopts := upstreamKeepAll()
 			uopts.MinBlockDuration = testRange
 			uopts.MaxBlockDuration = testRange
 			assertData(t, want, upstreamOpenQuery(t, dir, uopts))

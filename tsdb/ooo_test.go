@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/argusmon/argus/storage"
 )
@@ -196,8 +195,7 @@ func TestOutOfOrderOlderThanBlocksLifecycle(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	opts := tsdb.DefaultOptions()
-	opts.RetentionDuration = 0
+	opts := upstreamKeepAll()
 	opts.OutOfOrderTimeWindow = window
 	assertData(t, want, upstreamOpenQuery(t, crashed, opts))
 }
@@ -214,8 +212,7 @@ func TestUpstreamReadsOutOfOrderWBL(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	opts := tsdb.DefaultOptions()
-	opts.RetentionDuration = 0
+	opts := upstreamKeepAll()
 	opts.OutOfOrderTimeWindow = window
 	assertData(t, want, upstreamOpenQuery(t, dir, opts))
 }

@@ -129,9 +129,7 @@ func TestOverlappingBlocks(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			opts := tsdb.DefaultOptions()
-			opts.RetentionDuration = 0
-			assertData(t, want, upstreamOpenQuery(t, dir, opts))
+			assertData(t, want, upstreamOpenQuery(t, dir, upstreamKeepAll()))
 		})
 	}
 }

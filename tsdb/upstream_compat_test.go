@@ -91,6 +91,14 @@ func TestArgusReadsUpstreamWAL(t *testing.T) {
 	}
 }
 
+// upstreamKeepAll is Prometheus's default options without time retention,
+// so that opening a test's directory deletes none of its old blocks.
+func upstreamKeepAll() *tsdb.Options {
+	opts := tsdb.DefaultOptions()
+	opts.RetentionDuration = 0
+	return opts
+}
+
 // upstreamOpenQuery opens dir with Prometheus's tsdb and reads every series.
 func upstreamOpenQuery(t *testing.T, dir string, opts *tsdb.Options) map[string][]sample {
 	t.Helper()
@@ -121,9 +129,7 @@ func TestUpstreamReadsArgusBlocksAndHead(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	opts := tsdb.DefaultOptions()
-	opts.RetentionDuration = 0
-	assertData(t, want, upstreamOpenQuery(t, dir, opts))
+	assertData(t, want, upstreamOpenQuery(t, dir, upstreamKeepAll()))
 
 	// And back: what Prometheus left (it may have compacted or truncated
 	// on its own) still reads the same in Argus.

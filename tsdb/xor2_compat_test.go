@@ -100,9 +100,7 @@ func TestXOR2ChunksReadByUpstream(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := tsdb.DefaultOptions()
-	opts.RetentionDuration = 0
-	assertData(t, want, upstreamOpenQuery(t, dir, opts))
+	assertData(t, want, upstreamOpenQuery(t, dir, upstreamKeepAll()))
 
 	db = openDB(t, dir, nil)
 	defer db.Close()
